@@ -1,0 +1,33 @@
+// The marks that make an object sc2mesh's own. sc2mesh never changes or deletes an
+// object that lacks them, and prunes only objects of its own source, so two deployments
+// syncing two registries into one cluster never delete each other's entries.
+
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'sc2mesh';
+/** Names the registry (deployment) an object came from. */
+export const SOURCE_LABEL = 'sc2mesh.io/source';
+/** Groups every object of one service (its ServiceEntry name). */
+export const SERVICE_LABEL = 'sc2mesh.io/service';
+
+/** Hash of the object's desired content, so drift is visible from metadata alone. */
+export const CONTENT_HASH_ANNOTATION = 'sc2mesh.io/content-hash';
+/** `environment/appId/serviceName` of the registry service. */
+export const SERVICE_KEY_ANNOTATION = 'sc2mesh.io/service-key';
+/** Comma-separated registry serviceIds (one per version) behind a ServiceEntry. */
+export const SERVICE_IDS_ANNOTATION = 'sc2mesh.io/service-ids';
+/** Registry instanceId behind a WorkloadEntry. */
+export const INSTANCE_ID_ANNOTATION = 'sc2mesh.io/instance-id';
+
+export interface Ownership {
+  managedBy: string;
+  source: string;
+}
+
+export function isOwnedBy(labels: Readonly<Record<string, string>> | undefined, source: string): boolean {
+  return labels !== undefined && labels[MANAGED_BY_LABEL] === MANAGED_BY_VALUE && labels[SOURCE_LABEL] === source;
+}
+
+/** Label selector for every object of one source. */
+export function ownedSelector(source: string): string {
+  return `${MANAGED_BY_LABEL}=${MANAGED_BY_VALUE},${SOURCE_LABEL}=${source}`;
+}

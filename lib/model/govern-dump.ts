@@ -25,8 +25,9 @@ function labelOf(raw: unknown, index: number): string {
     const ms = (raw as { microService?: unknown }).microService;
     if (ms !== null && typeof ms === 'object') {
       const { appId, serviceName, version } = ms as Record<string, unknown>;
-      if (typeof serviceName === 'string') {
-        return `${typeof appId === 'string' ? appId : 'default'}/${serviceName}@${typeof version === 'string' ? version : '?'}`;
+      if (serviceName !== undefined) {
+        const text = (v: unknown, fallback: string): string => (v === undefined ? fallback : typeof v === 'string' ? v : JSON.stringify(v));
+        return `${text(appId, 'default')}/${text(serviceName, '?')}@${text(version, '?')}`;
       }
     }
   }

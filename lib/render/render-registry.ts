@@ -1,0 +1,68 @@
+// A whole registry → every object, with the checks that need the whole set: two services
+// may not claim one host (hosts fold case, as DNS does) or one object name.
+import type { ServiceDetail } from '../model/registry.ts';
+import type { IstioObject } from '../model/istio.ts';
+import { groupServices } from './service-group.ts';
+import { renderService, type RenderedService, type SkippedService } from './render-service.ts';
+import type { RenderOptions } from './options.ts';
+
+export interface RegistryRender {
+  /** rendered services, sorted by object name */
+  services: RenderedService[];
+  skipped: SkippedService[];
+  /** every object, service by service in name order (deterministic for any input order) */
+  objects: IstioObject[];
+  instances: number;
+  published: number;
+}
+
+/** The exact-case claimant wins a case-folded clash; otherwise the smallest key. */
+function claimRank(service: RenderedService): string {
+  const exact = service.key === service.key.toLowerCase() ? '0' : '1';
+  return `${exact}${service.key}`;
+}
+
+function dropClashes(services: RenderedService[], skipped: SkippedService[], what: 'host' | 'name'): RenderedService[] {
+  const claims = new Map<string, RenderedService[]>();
+  for (const s of services) {
+    if (s.objects.length === 0) continue;
+    const value = what === 'host' ? s.host : s.name;
+    const list = claims.get(value);
+    if (list === undefined) claims.set(value, [s]);
+    else list.push(s);
+  }
+  const losers = new Set<RenderedService>();
+  for (const [value, list] of claims) {
+    if (list.length < 2) continue;
+    list.sort((a, b) => (claimRank(a) < claimRank(b) ? -1 : 1));
+    const winner = list[0] as RenderedService;
+    for (const loser of list.slice(1)) {
+      losers.add(loser);
+      skipped.push({ key: loser.key, display: loser.display, reason: `${what} ${value} is already taken by ${winner.display}` });
+    }
+  }
+  return losers.size === 0 ? services : services.filter((s) => !losers.has(s));
+}
+
+export function renderRegistry(details: readonly ServiceDetail[], options: RenderOptions): RegistryRender {
+  const skipped: SkippedService[] = [];
+  let services: RenderedService[] = [];
+  for (const group of groupServices(details)) {
+    const result = renderService(group, options);
+    if (result.ok) services.push(result.service);
+    else skipped.push(result.skipped);
+  }
+  services = dropClashes(services, skipped, 'host');
+  services = dropClashes(services, skipped, 'name');
+  services.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  skipped.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const objects: IstioObject[] = [];
+  let instances = 0;
+  let published = 0;
+  for (const s of services) {
+    instances += s.instances;
+    published += s.published;
+    for (const o of s.objects) objects.push(o);
+  }
+  return { services, skipped, objects, instances, published };
+}

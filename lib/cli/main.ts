@@ -1,6 +1,7 @@
 // The `sc2mesh` command line. Each command lives in its own file; this only wires them.
 import { Command, CommanderError } from 'commander';
 import { renderCommand, type CommandIo } from './render-command.ts';
+import { demoCommand } from './demo-command.ts';
 import { CliError, EXIT_FAILURE } from './errors.ts';
 
 export function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
@@ -9,7 +10,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const command of [renderCommand(io, setExit)]) {
+  for (const command of [renderCommand(io, setExit), demoCommand(io, setExit)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }));
   }
   return program;

@@ -3,6 +3,7 @@
 // every other service still goes through.
 import { z } from 'zod';
 import { ServiceDetailSchema, type ServiceDetail } from './registry.ts';
+import { isServiceDetail } from './registry-guards.ts';
 import { toValidationError, ValidationError, describeValue } from './validation.ts';
 
 export interface RejectedEntry {
@@ -41,11 +42,20 @@ export function parseGovernDump(input: unknown): GovernDump {
   }
   const shape = DumpShape.safeParse(input);
   if (!shape.success) throw toValidationError(shape.error, input);
+  // An empty domain answers `{}`; any other object without the list is something else.
+  if (shape.data.allServicesDetail === undefined && Object.keys(input).length > 0) {
+    const keys = Object.keys(input).slice(0, 5).join(', ');
+    throw new ValidationError(`allServicesDetail: missing; an empty registry answers {} (got an object with ${keys})`, 'allServicesDetail', undefined);
+  }
   const entries = shape.data.allServicesDetail ?? [];
   const services: ServiceDetail[] = [];
   const rejected: RejectedEntry[] = [];
   for (let i = 0; i < entries.length; i++) {
     const raw = entries[i];
+    if (isServiceDetail(raw)) {
+      services.push(raw);
+      continue;
+    }
     const parsed = ServiceDetailSchema.safeParse(raw);
     if (parsed.success) services.push(parsed.data);
     else rejected.push({ index: i, service: labelOf(raw, i), reason: toValidationError(parsed.error, raw, `allServicesDetail[${i}]`).message });

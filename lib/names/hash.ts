@@ -12,3 +12,4 @@ export function shortHash(text: string): string {
 export function nameSuffixHash(text: string): string {
   return hash('sha256', text, 'hex').slice(0, 8);
 }
+

@@ -5,17 +5,22 @@ import { CONTENT_HASH_ANNOTATION } from '../model/ownership.ts';
 import type { IstioObject } from '../model/istio.ts';
 
 /**
- * Hash of what sc2mesh decides about an object: its labels, annotations (less the hash
- * itself) and spec. Objects are built in a fixed key order, so JSON.stringify is canonical.
+ * Hash of what sc2mesh decides about an object: kind, name, labels, annotations (less the
+ * hash itself) and spec. Objects are built in a fixed key order, so JSON.stringify is
+ * canonical. `labelsJson` lets a caller serialise a label map shared by many objects once.
  */
-export function contentHashOf(object: IstioObject): string {
-  const { [CONTENT_HASH_ANNOTATION]: _ignored, ...annotations } = object.metadata.annotations;
-  return shortHash(JSON.stringify([object.kind, object.metadata.name, object.metadata.labels, annotations, object.spec]));
+export function contentHashOf(object: IstioObject, labelsJson: string = JSON.stringify(object.metadata.labels)): string {
+  let annotations = object.metadata.annotations;
+  if (CONTENT_HASH_ANNOTATION in annotations) {
+    const { [CONTENT_HASH_ANNOTATION]: _ignored, ...rest } = annotations;
+    annotations = rest;
+  }
+  return shortHash(`${object.kind}\n${object.metadata.name}\n${labelsJson}\n${JSON.stringify(annotations)}\n${JSON.stringify(object.spec)}`);
 }
 
 /** Stamps the hash annotation in place and returns it. */
-export function stampContentHash(object: IstioObject): string {
-  const hash = contentHashOf(object);
+export function stampContentHash(object: IstioObject, labelsJson?: string): string {
+  const hash = contentHashOf(object, labelsJson);
   object.metadata.annotations[CONTENT_HASH_ANNOTATION] = hash;
   return hash;
 }

@@ -63,8 +63,8 @@ interface PublishedInstance {
   candidate: Candidate;
   address: string;
   addressKind: ParsedEndpoint['addressKind'];
-  /** port number → protocol, in endpoint order */
-  ports: Map<number, IstioProtocol>;
+  /** port numbers, in endpoint order */
+  ports: number[];
 }
 
 function modTime(instance: MicroServiceInstance): number {
@@ -96,6 +96,13 @@ function localityOf(instance: MicroServiceInstance): string | undefined {
   // Istio reads `/` as the region/zone/subzone separator, so it must not appear inside a part.
   const clean = (s: string): string => s.replaceAll('/', '-');
   return zone === '' ? clean(region) : `${clean(region)}/${clean(zone)}`;
+}
+
+function byAddressThenContent(a: WorkloadEntrySpec, b: WorkloadEntrySpec): number {
+  if (a.address !== b.address) return a.address < b.address ? -1 : 1;
+  const ja = JSON.stringify(a);
+  const jb = JSON.stringify(b);
+  return ja < jb ? -1 : ja > jb ? 1 : 0;
 }
 
 function skip(group: ServiceGroup, reason: string): ServiceRenderResult {
@@ -134,17 +141,17 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
   // Parse endpoints; collect the service's ports from every instance (published or not), so
   // the ServiceEntry stays put while instances flap between UP and DOWN.
   const servicePorts = new Map<number, IstioProtocol>();
-  const conflictingPorts = new Set<number>();
+  let conflictingPorts: number[] | undefined;
   const published: PublishedInstance[] = [];
-  const publish = new Set<string>(options.publishStatuses);
-  const ids = [...candidates.keys()].sort();
-  for (const id of ids) {
-    const candidate = candidates.get(id) as Candidate;
+  const publish = options.publishStatuses;
+  for (const candidate of candidates.values()) {
     const { instance } = candidate;
-    const wanted = publish.has(instance.status ?? 'UP');
+    const id = instance.instanceId;
+    const wanted = publish.includes(instance.status ?? 'UP');
     const endpoints = instance.endpoints ?? [];
     let primary: ParsedEndpoint | undefined;
-    const ports = new Map<number, IstioProtocol>();
+    const ports: number[] = [];
+    const protocols: IstioProtocol[] = [];
     for (const raw of endpoints) {
       const parsed = parseEndpoint(raw);
       if (!parsed.ok) {
@@ -158,15 +165,16 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
         warnings.push(`instance ${id}: endpoint ${raw} is on ${ep.address}, not on the instance's first address ${primary.address}; a WorkloadEntry has one address, so it is not published`);
         continue;
       }
-      const known = ports.get(ep.port);
-      if (known !== undefined && known !== ep.protocol) {
-        warnings.push(`instance ${id}: port ${ep.port} is registered as ${known} and as ${ep.protocol}; kept ${known}`);
+      const at = ports.indexOf(ep.port);
+      if (at >= 0) {
+        if (protocols[at] !== ep.protocol) warnings.push(`instance ${id}: port ${ep.port} is registered as ${protocols[at]} and as ${ep.protocol}; kept ${protocols[at]}`);
         continue;
       }
-      ports.set(ep.port, ep.protocol);
+      ports.push(ep.port);
+      protocols.push(ep.protocol);
       const serviceProtocol = servicePorts.get(ep.port);
       if (serviceProtocol === undefined) servicePorts.set(ep.port, ep.protocol);
-      else if (serviceProtocol !== ep.protocol) conflictingPorts.add(ep.port);
+      else if (serviceProtocol !== ep.protocol) (conflictingPorts ??= []).push(ep.port);
     }
     if (!wanted) continue;
     if (primary === undefined) {
@@ -177,11 +185,13 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
   }
   rendered.published = published.length;
 
-  for (const port of conflictingPorts) {
+  for (const port of new Set(conflictingPorts)) {
     // Two protocols on one port number: TCP is the one that works for both.
     servicePorts.set(port, 'TCP');
     warnings.push(`port ${port} is registered with different protocols by different instances; published as TCP`);
   }
+  // Warnings come out in one order whatever the listing order was.
+  if (warnings.length > 1) warnings.sort();
   if (servicePorts.size === 0) return { ok: true, service: rendered };
   if (servicePorts.size > SERVICE_ENTRY_PORTS_MAX) {
     return skip(group, `${servicePorts.size} distinct ports; a ServiceEntry holds at most ${SERVICE_ENTRY_PORTS_MAX}`);
@@ -201,28 +211,33 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
     ...sortedRecord(options.extraLabels),
   };
   const appLabel = appLabelFor(serviceName);
-  const versionLabels = new Map<string, string>();
-  for (const v of group.versions) versionLabels.set(v.service.version, versionLabelFor(v.service.version));
 
-  const workloadSpecs: { candidate: Candidate; spec: WorkloadEntrySpec }[] = [];
-  for (const p of published) {
-    if (p.ports.size > WORKLOAD_ENTRY_PORTS_MAX) {
-      return skip(group, `instance ${p.candidate.instance.instanceId} has ${p.ports.size} ports; a WorkloadEntry holds at most ${WORKLOAD_ENTRY_PORTS_MAX}`);
+  // Instances of one version with one port set share their label and port maps: fewer
+  // objects on the hot path, and nothing mutates them after this point.
+  const labelsByVersion = new Map<string, Record<string, string>>();
+  for (const v of group.versions) {
+    if (!labelsByVersion.has(v.service.version)) {
+      labelsByVersion.set(v.service.version, { [SERVICE_LABEL]: name, app: appLabel, version: versionLabelFor(v.service.version) });
     }
-    const ports: Record<string, number> = {};
-    for (const number of [...p.ports.keys()].sort((a, b) => a - b)) ports[portName.get(number) as string] = number;
-    const spec: WorkloadEntrySpec = {
-      address: p.address,
-      ports,
-      labels: {
-        [SERVICE_LABEL]: name,
-        app: appLabel,
-        version: versionLabels.get(p.candidate.version) ?? versionLabelFor(p.candidate.version),
-      },
-    };
+  }
+  const portsBySignature = new Map<string, Record<string, number>>();
+  const workloadSpecs: WorkloadEntrySpec[] = [];
+  for (const p of published) {
+    if (p.ports.length > WORKLOAD_ENTRY_PORTS_MAX) {
+      return skip(group, `instance ${p.candidate.instance.instanceId} has ${p.ports.length} ports; a WorkloadEntry holds at most ${WORKLOAD_ENTRY_PORTS_MAX}`);
+    }
+    if (p.ports.length > 1) p.ports.sort((a, b) => a - b);
+    const signature = p.ports.length === 1 ? String(p.ports[0]) : p.ports.join(',');
+    let ports = portsBySignature.get(signature);
+    if (ports === undefined) {
+      ports = {};
+      for (const number of p.ports) ports[portName.get(number) as string] = number;
+      portsBySignature.set(signature, ports);
+    }
+    const spec: WorkloadEntrySpec = { address: p.address, ports, labels: labelsByVersion.get(p.candidate.version) as Record<string, string> };
     const locality = localityOf(p.candidate.instance);
     if (locality !== undefined) spec.locality = locality;
-    workloadSpecs.push({ candidate: p.candidate, spec });
+    workloadSpecs.push(spec);
   }
 
   const anyHostname = published.some((p) => p.addressKind === 'hostname');
@@ -253,14 +268,15 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
     if (workloadSpecs.length > INLINE_ENDPOINTS_ADVISED) {
       warnings.push(`${workloadSpecs.length} inline endpoints; Istio advises at most ${INLINE_ENDPOINTS_ADVISED} per ServiceEntry (workloadentry mode scales better)`);
     }
-    serviceEntry.spec.endpoints = workloadSpecs.map((w) => w.spec);
+    // Sorted like WorkloadEntries would be, so the object is the same for any listing order.
+    serviceEntry.spec.endpoints = workloadSpecs.sort(byAddressThenContent);
   } else {
     serviceEntry.spec.workloadSelector = { labels: { [SERVICE_LABEL]: name } };
   }
 
   if (options.destinationRules) {
-    const subsets = [...versionLabels.entries()]
-      .map(([version, label]) => ({ name: subsetNameFor(version), labels: { version: label } }))
+    const subsets = [...labelsByVersion.entries()]
+      .map(([version, labels]) => ({ name: subsetNameFor(version), labels: { version: labels['version'] as string } }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     const rule: DestinationRule = {
       apiVersion: ISTIO_API_VERSION,
@@ -273,7 +289,7 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
   }
 
   if (options.mode === 'workloadentry') {
-    const entries: WorkloadEntry[] = workloadSpecs.map(({ candidate, spec }) => ({
+    const entries: WorkloadEntry[] = published.map(({ candidate }, i) => ({
       apiVersion: ISTIO_API_VERSION,
       kind: 'WorkloadEntry',
       metadata: {
@@ -286,13 +302,14 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
           [INSTANCE_ID_ANNOTATION]: candidate.instance.instanceId,
         },
       },
-      spec,
+      spec: workloadSpecs[i] as WorkloadEntrySpec,
     }));
     entries.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
     for (const entry of entries) objects.push(entry);
   }
 
-  for (const object of objects) stampContentHash(object);
+  const labelsJson = JSON.stringify(ownerLabels);
+  for (const object of objects) stampContentHash(object, labelsJson);
   rendered.objects = objects;
   return { ok: true, service: rendered };
 }

@@ -1,0 +1,55 @@
+import { describe, it, expect } from '@jest/globals';
+import { parseEndpoint, protocolFor } from './endpoint.ts';
+
+describe('parseEndpoint', () => {
+  it.each([
+    ['rest://10.0.0.5:8080', '10.0.0.5', 'ipv4', 8080, 'HTTP', 'http-8080'],
+    ['rest://10.0.0.5:8443?sslEnabled=true', '10.0.0.5', 'ipv4', 8443, 'HTTPS', 'https-8443'],
+    ['rest://10.0.0.5:8443?foo=1&sslEnabled=TRUE', '10.0.0.5', 'ipv4', 8443, 'HTTPS', 'https-8443'],
+    ['rest://10.0.0.5:8080?sslEnabled=false', '10.0.0.5', 'ipv4', 8080, 'HTTP', 'http-8080'],
+    ['highway://10.0.0.5:7070', '10.0.0.5', 'ipv4', 7070, 'TCP', 'tcp-7070'],
+    ['grpc://10.0.0.5:9090', '10.0.0.5', 'ipv4', 9090, 'GRPC', 'grpc-9090'],
+    ['h2://10.0.0.5:8081', '10.0.0.5', 'ipv4', 8081, 'HTTP2', 'http2-8081'],
+    ['http2://10.0.0.5:8081', '10.0.0.5', 'ipv4', 8081, 'HTTP2', 'http2-8081'],
+    ['https://10.0.0.5:443', '10.0.0.5', 'ipv4', 443, 'HTTPS', 'https-443'],
+    ['dubbo://10.0.0.5:20880', '10.0.0.5', 'ipv4', 20880, 'TCP', 'tcp-20880'],
+    ['rest://[fd00::5]:8080', 'fd00::5', 'ipv6', 8080, 'HTTP', 'http-8080'],
+    ['rest://[FD00::A]:8080', 'fd00::a', 'ipv6', 8080, 'HTTP', 'http-8080'],
+    ['rest://Orders-1.Example.COM:8080/api', 'orders-1.example.com', 'hostname', 8080, 'HTTP', 'http-8080'],
+    ['REST://10.0.0.5:8080', '10.0.0.5', 'ipv4', 8080, 'HTTP', 'http-8080'],
+  ])('%s', (raw, address, kind, port, protocol, portName) => {
+    const r = parseEndpoint(raw);
+    expect(r).toEqual({ ok: true, endpoint: { scheme: raw.split(':')[0]!.toLowerCase(), address, addressKind: kind, port, protocol, portName } });
+  });
+
+  it.each([
+    ['10.0.0.5:8080', 'not a URL'],
+    ['rest://10.0.0.5', 'has no port'],
+    ['rest://10.0.0.5:', 'has no port'],
+    ['rest://:8080', 'has no host'],
+    ['rest://10.0.0.5:0', 'out of range'],
+    ['rest://10.0.0.5:65536', 'out of range'],
+    ['rest://10.0.0.5:99999', 'out of range'],
+    ['rest://10.0.0.5:80a', 'not a number'],
+    ['rest://10.0.0.5:-1', 'not a number'],
+    ['rest://[fd00::zz]:8080', 'not an IPv6 address'],
+    ['rest://[fe80::1%eth0]:8080', 'not an IPv6 address'],
+    ['rest://999.1.1.1:8080', 'neither an IP address nor a DNS name'],
+    ['rest://bad_host:8080', 'neither an IP address nor a DNS name'],
+    ['rest://0.0.0.0:8080', 'unspecified address'],
+    ['rest://[::]:8080', 'unspecified address'],
+    ['', 'not a URL'],
+  ])('rejects %j', (raw, fragment) => {
+    const r = parseEndpoint(raw);
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.reason).toContain(fragment);
+      expect(r.reason).toContain(JSON.stringify(raw));
+    }
+  });
+
+  it('never guesses HTTP for binary or unknown protocols', () => {
+    for (const scheme of ['highway', 'tcp', 'thrift', 'unknown']) expect(protocolFor(scheme, false)).toBe('TCP');
+    for (const scheme of ['highway', 'grpc', 'h2']) expect(protocolFor(scheme, true)).toBe('TLS');
+  });
+});

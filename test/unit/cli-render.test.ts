@@ -1,0 +1,71 @@
+import { describe, it, expect } from '@jest/globals';
+import { PassThrough } from 'node:stream';
+import { parseAllDocuments } from 'yaml';
+import { main } from '../../lib/cli/main.ts';
+import { assertValidIstioObjects } from '../support/istio-validator/index.ts';
+
+async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (c: Buffer) => (stdout += c.toString()));
+  err.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await main(args, { stdout: out, stderr: err });
+  return { code, stdout, stderr };
+}
+
+const FIXTURE = 'test/fixtures/registry-dump.json';
+const WITH_BAD = 'test/fixtures/registry-dump-with-bad-services.json';
+
+describe('sc2mesh render', () => {
+  it('prints valid multi-document YAML and exits 0', async () => {
+    const r = await run(['render', '--input', FIXTURE]);
+    expect(r.code).toBe(0);
+    const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as unknown);
+    expect(docs.length).toBeGreaterThan(10);
+    assertValidIstioObjects(docs);
+    expect(r.stdout).not.toContain('&a'); // no YAML anchors
+    expect(r.stdout).not.toContain('SERVICECENTER');
+  });
+
+  it('prints a JSON v1 List with --output json, identical in content to the YAML', async () => {
+    const json = await run(['render', '--input', FIXTURE, '-o', 'json', '--mode', 'inline', '--namespace', 'mesh']);
+    expect(json.code).toBe(0);
+    const list = JSON.parse(json.stdout) as { kind: string; apiVersion: string; items: { kind: string; metadata: { namespace: string } }[] };
+    expect(list.kind).toBe('List');
+    expect(list.apiVersion).toBe('v1');
+    expect(list.items.every((o) => o.kind === 'ServiceEntry' && o.metadata.namespace === 'mesh')).toBe(true);
+    assertValidIstioObjects(list.items);
+    const yaml = await run(['render', '--input', FIXTURE, '--mode', 'inline', '--namespace', 'mesh']);
+    expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS() as unknown)).toEqual(list.items);
+  });
+
+  it('exits 3 and names each skipped service on stderr, still printing the rest', async () => {
+    const r = await run(['render', '--input', WITH_BAD]);
+    expect(r.code).toBe(3);
+    const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('skipped'));
+    expect(lines).toEqual([
+      'skipped shop/42@1.0.0: allServicesDetail[4].microService.serviceName: Invalid input: expected string, received number (got 42)',
+      'skipped shop/broken (production): instance b1: endpoint "rest://10.0.9.1" has no port',
+    ]);
+    expect(r.stdout).toContain('orders.shop.production.servicecomb.internal');
+  });
+
+  it.each([
+    [['render', '--input', 'does/not/exist.json'], '--input "does/not/exist.json": cannot read (ENOENT)'],
+    [['render', '--input', 'package.json'], 'not a registry dump'],
+    [['render', '--input', 'README.md'], 'not valid JSON'],
+    [['render', '--input', FIXTURE, '--namespace', 'Bad_NS'], '--namespace: must be a DNS-1123 label'],
+    [['render', '--input', FIXTURE, '--publish-statuses', 'UP,SLEEPING'], '--publish-statuses'],
+    [['render', '--input', FIXTURE, '--label', 'novalue'], '--label "novalue": expected key=value'],
+    [['render', '--input', FIXTURE, '--host-template', '{service}.{application}'], '--host-template: unknown placeholder {application}'],
+    [['render', '--input', FIXTURE, '--mode', 'sideways'], "argument 'sideways' is invalid"],
+    [['render'], "required option '-i, --input <file>' not specified"],
+  ])('exits 1 with a clear message: %j', async (args, message) => {
+    const r = await run(args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).toBe('');
+  });
+});

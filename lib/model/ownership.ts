@@ -9,6 +9,9 @@ export const SOURCE_LABEL = 'sc2mesh.io/source';
 /** Groups every object of one service (its ServiceEntry name). */
 export const SERVICE_LABEL = 'sc2mesh.io/service';
 
+/** Audit shard (0..59) of the object's service: lets the drift audit list a slice by label. */
+export const SHARD_LABEL = 'sc2mesh.io/shard';
+
 /** Hash of the object's desired content, so drift is visible from metadata alone. */
 export const CONTENT_HASH_ANNOTATION = 'sc2mesh.io/content-hash';
 /** `environment/appId/serviceName` of the registry service. */

@@ -105,3 +105,11 @@ export function versionLabelFor(version: string): string {
 export function appLabelFor(serviceName: string): string {
   return toLabelValue(serviceName, 'unknown');
 }
+
+/** The drift audit reads one slice of shards per run; a fixed count keeps labels stable when the audit period changes. */
+export const AUDIT_SHARDS = 60;
+
+/** Audit shard of a service (label SHARD_LABEL on each of its objects). */
+export function shardOf(parts: ServiceKeyParts): number {
+  return Number.parseInt(nameSuffixHash(serviceKeyOf(parts)), 16) % AUDIT_SHARDS;
+}

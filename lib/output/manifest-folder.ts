@@ -12,7 +12,7 @@ const KIND_DIRS: Record<IstioKind, string> = {
   DestinationRule: 'destinationrules',
 };
 
-export function manifestPath(root: string, object: Pick<IstioObject, 'kind' | 'metadata'>): string {
+export function manifestPath(root: string, object: { kind: IstioKind; metadata: { namespace: string; name: string } }): string {
   return join(root, object.metadata.namespace, KIND_DIRS[object.kind], `${object.metadata.name}.yaml`);
 }
 
@@ -25,7 +25,7 @@ export async function writeManifest(root: string, object: IstioObject): Promise<
   await rename(temp, path);
 }
 
-export async function removeManifest(root: string, object: Pick<IstioObject, 'kind' | 'metadata'>): Promise<void> {
+export async function removeManifest(root: string, object: { kind: IstioKind; metadata: { namespace: string; name: string } }): Promise<void> {
   await rm(manifestPath(root, object), { force: true });
 }
 

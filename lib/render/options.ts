@@ -5,7 +5,7 @@ import { InstanceStatusValues, type InstanceStatus } from '../model/registry.ts'
 import { checkTemplate } from '../names/service-names.ts';
 import { isDnsLabel, isLabelValue } from '../names/sanitize.ts';
 import { parseOrThrow } from '../model/validation.ts';
-import { MANAGED_BY_LABEL, SOURCE_LABEL, SERVICE_LABEL } from '../model/ownership.ts';
+import { MANAGED_BY_LABEL, SOURCE_LABEL, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
 
 export const RENDER_MODES = ['workloadentry', 'inline'] as const;
 export type RenderMode = (typeof RENDER_MODES)[number];
@@ -47,7 +47,7 @@ export const DEFAULT_RENDER_OPTIONS: RenderOptions = {
   excludeServices: ['sc2mesh-watcher'],
 };
 
-const RESERVED_LABELS = new Set([MANAGED_BY_LABEL, SOURCE_LABEL, SERVICE_LABEL]);
+const RESERVED_LABELS = new Set([MANAGED_BY_LABEL, SOURCE_LABEL, SERVICE_LABEL, SHARD_LABEL]);
 const LABEL_KEY_RE = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 
 const RenderOptionsSchema = z.strictObject({

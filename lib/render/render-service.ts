@@ -18,9 +18,10 @@ import {
   SERVICE_IDS_ANNOTATION,
   SERVICE_KEY_ANNOTATION,
   SERVICE_LABEL,
+  SHARD_LABEL,
   SOURCE_LABEL,
 } from '../model/ownership.ts';
-import { appLabelFor, hostFor, objectNameFor, subsetNameFor, versionLabelFor, workloadEntryName } from '../names/service-names.ts';
+import { appLabelFor, hostFor, objectNameFor, shardOf, subsetNameFor, versionLabelFor, workloadEntryName } from '../names/service-names.ts';
 import { parseEndpoint, type IstioProtocol, type ParsedEndpoint } from './endpoint.ts';
 import { stampContentHash } from './content-hash.ts';
 import { ALWAYS_EXCLUDED_SERVICES, INLINE_ENDPOINTS_ADVISED, INLINE_ENDPOINTS_MAX, type RenderOptions } from './options.ts';
@@ -208,6 +209,7 @@ export function renderService(group: ServiceGroup, options: RenderOptions): Serv
     [MANAGED_BY_LABEL]: MANAGED_BY_VALUE,
     [SOURCE_LABEL]: options.source,
     [SERVICE_LABEL]: name,
+    [SHARD_LABEL]: String(shardOf(group.parts)),
     ...sortedRecord(options.extraLabels),
   };
   const appLabel = appLabelFor(serviceName);

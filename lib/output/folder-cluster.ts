@@ -1,0 +1,93 @@
+// A manifests folder as the pipeline's cluster (`sc2mesh run --out DIR`, the demo): the same
+// ownership rules as the real writer — a file without sc2mesh's marks for this source is
+// never overwritten or deleted, it is reported as a conflict.
+import { parse } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
+import { isOwnedBy, SHARD_LABEL } from '../model/ownership.ts';
+import type { ObjectRef } from '../plan/object-plan.ts';
+import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/ports.ts';
+import { listManifests, manifestPath, removeManifest, writeManifest } from './manifest-folder.ts';
+
+interface Meta {
+  name?: string;
+  namespace?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+
+async function readObject(path: string): Promise<{ kind?: IstioKind; metadata?: Meta } | undefined> {
+  try {
+    return parse(await readFile(path, 'utf8')) as { kind?: IstioKind; metadata?: Meta };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export interface FolderClusterStats {
+  writes: number;
+  deletes: number;
+}
+
+export function createFolderCluster(root: string, source: string): ClusterTarget & { stats: FolderClusterStats } {
+  const stats: FolderClusterStats = { writes: 0, deletes: 0 };
+  const ownedAt = async (path: string): Promise<'owned' | 'absent' | 'foreign'> => {
+    const existing = await readObject(path);
+    if (existing === undefined) return 'absent';
+    return isOwnedBy(existing.metadata?.labels, source) ? 'owned' : 'foreign';
+  };
+  return {
+    stats,
+    async listOwned(options = {}): Promise<LiveObject[]> {
+      const out: LiveObject[] = [];
+      for (const file of await listManifests(root)) {
+        const o = await readObject(join(root, file));
+        const m = o?.metadata;
+        if (o?.kind === undefined || m?.name === undefined || !isOwnedBy(m.labels, source)) continue;
+        if (options.shards !== undefined && !options.shards.includes(Number(m.labels?.[SHARD_LABEL]))) continue;
+        out.push({ kind: o.kind, namespace: m.namespace ?? '', name: m.name, labels: m.labels ?? {}, annotations: m.annotations ?? {} });
+      }
+      return out;
+    },
+    async apply(objects: readonly IstioObject[]): Promise<ApplyOutcome> {
+      const outcome: ApplyOutcome = { applied: [], conflicts: [], failed: [] };
+      for (const o of objects) {
+        const key = objectKey(o.kind, o.metadata.namespace, o.metadata.name);
+        try {
+          if ((await ownedAt(manifestPath(root, o))) === 'foreign') {
+            outcome.conflicts.push({ key, reason: 'a manifest of that name exists without sc2mesh ownership marks' });
+            continue;
+          }
+          await writeManifest(root, o);
+          stats.writes++;
+          outcome.applied.push({ key });
+        } catch (error) {
+          outcome.failed.push({ key, error: (error as Error).message });
+        }
+      }
+      return outcome;
+    },
+    async delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome> {
+      const outcome: DeleteOutcome = { deleted: [], absent: [], conflicts: [], failed: [] };
+      for (const ref of refs) {
+        const key = objectKey(ref.kind, ref.namespace, ref.name);
+        const target = { kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
+        try {
+          const state = await ownedAt(manifestPath(root, target));
+          if (state === 'absent') outcome.absent.push(key);
+          else if (state === 'foreign') outcome.conflicts.push({ key, reason: 'exists without sc2mesh ownership marks' });
+          else {
+            await removeManifest(root, target);
+            stats.deletes++;
+            outcome.deleted.push(key);
+          }
+        } catch (error) {
+          outcome.failed.push({ key, error: (error as Error).message });
+        }
+      }
+      return outcome;
+    },
+  };
+}

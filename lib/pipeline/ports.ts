@@ -1,0 +1,61 @@
+// What the pipeline needs from the outside world, as small interfaces. Adapters
+// (lib/servicecenter, lib/kube, lib/output, lib/state, lib/queue) implement them; tests and
+// the local runner swap them freely.
+import type { ServiceDetail } from '../model/registry.ts';
+import type { IstioKind, IstioObject } from '../model/istio.ts';
+import type { ObjectRef } from '../plan/object-plan.ts';
+
+/** The registry could not be read: "unknown", never "empty" — callers delete nothing. */
+export class RegistryUnavailableError extends Error {
+  override readonly name = 'RegistryUnavailableError';
+}
+
+export interface RegistrySource {
+  /** Every service (each version) with its instances. */
+  readAll(): Promise<ServiceDetail[]>;
+  /**
+   * The current registrations of some service groups (every version), by service key; a
+   * key missing from the result is a service that no longer exists.
+   */
+  readServices(serviceKeys: readonly string[]): Promise<Map<string, ServiceDetail[]>>;
+}
+
+/** An owned object as the cluster holds it, metadata only. */
+export interface LiveObject {
+  kind: IstioKind;
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  /** bumped by the API server on every spec change; absent for a manifests folder */
+  generation?: number;
+}
+
+export interface AppliedObject {
+  key: string;
+  generation?: number;
+}
+
+export interface ApplyOutcome {
+  applied: AppliedObject[];
+  /** a same-named object without sc2mesh's ownership marks: never touched */
+  conflicts: { key: string; reason: string }[];
+  failed: { key: string; error: string }[];
+}
+
+export interface DeleteOutcome {
+  deleted: string[];
+  /** already gone: fine */
+  absent: string[];
+  /** exists without our marks: never deleted */
+  conflicts: { key: string; reason: string }[];
+  failed: { key: string; error: string }[];
+}
+
+export interface ClusterTarget {
+  /** Owned objects of this deployment's source, metadata only; optionally only some audit shards (SHARD_LABEL). */
+  listOwned(options?: { shards?: readonly number[] }): Promise<LiveObject[]>;
+  /** Server-side apply (or write), taking back fields someone else changed on our objects. */
+  apply(objects: readonly IstioObject[]): Promise<ApplyOutcome>;
+  delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome>;
+}

@@ -1,0 +1,105 @@
+// The scheduled sync: one registry listing compared with state. Services whose desired
+// objects changed, and services gone from the registry, are enqueued for a push. It
+// writes nothing itself, so a minute in which nothing changed costs one listing, one
+// state Query and zero writes of any kind.
+import type { Logger } from '../log.ts';
+import type { RenderOptions } from '../render/options.ts';
+import { desiredHashOf } from '../plan/object-plan.ts';
+import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
+import type { StateStore } from '../state/state-store.ts';
+import type { WorkQueue } from '../queue/work-queue.ts';
+import { desiredState, type DesiredState } from './desired-state.ts';
+import type { RegistrySource } from './ports.ts';
+import type { PipelineMetrics } from './metrics.ts';
+
+export interface SyncDeps {
+  registry: RegistrySource;
+  state: StateStore;
+  queue: WorkQueue;
+  render: RenderOptions;
+  guard: DeletionGuardConfig;
+  metrics: PipelineMetrics;
+  logger: Logger;
+  now: () => number;
+}
+
+export type SyncOutcome = 'ok' | 'registry-unavailable' | 'removals-refused';
+
+export interface SyncReport {
+  outcome: SyncOutcome;
+  services: number;
+  dirty: string[];
+  removed: string[];
+  skipped: { serviceKey: string; reason: string }[];
+  message?: string;
+  /** the render, for callers that go on to audit the cluster */
+  desired?: DesiredState;
+}
+
+const EMPTY_HASH = desiredHashOf({});
+
+export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<SyncReport> {
+  const log = deps.logger.child({ correlationId, run: 'sync' });
+  deps.metrics.add('syncs');
+  let details;
+  try {
+    details = await deps.registry.readAll();
+  } catch (error) {
+    deps.metrics.add('registry_unavailable');
+    const message = `registry unavailable: ${(error as Error).message}; nothing enqueued, nothing deleted`;
+    log.error({ err: error }, message);
+    return { outcome: 'registry-unavailable', services: 0, dirty: [], removed: [], skipped: [], message };
+  }
+
+  const desired = desiredState(details, deps.render);
+  const listing = await deps.state.listServices();
+  for (const c of listing.corrupt) log.error({ item: c }, 'corrupt state item; that service will be pushed afresh');
+  const known = new Map(listing.items.map((s) => [s.serviceKey, s]));
+  const skippedKeys = new Set(desired.skipped.map((s) => s.key));
+
+  const dirty: string[] = [];
+  for (const [key, service] of desired.services) {
+    const recorded = known.get(key)?.registryHash ?? EMPTY_HASH;
+    if (recorded !== service.hash) dirty.push(key);
+  }
+  const removed: string[] = [];
+  let removedObjects = 0;
+  let ownedObjects = 0;
+  for (const s of listing.items) {
+    ownedObjects += s.objectCount;
+    if (!desired.services.has(s.serviceKey) && !skippedKeys.has(s.serviceKey)) {
+      removed.push(s.serviceKey);
+      removedObjects += s.objectCount;
+    }
+  }
+  for (const c of listing.corrupt) if (desired.services.has(c.sk) && !dirty.includes(c.sk)) dirty.push(c.sk);
+
+  const report: SyncReport = {
+    outcome: 'ok',
+    services: desired.services.size + desired.skipped.length,
+    dirty,
+    removed,
+    skipped: desired.skipped.map((s) => ({ serviceKey: s.key, reason: s.reason })),
+    desired,
+  };
+  for (const s of desired.skipped) log.warn({ serviceKey: s.key, reason: s.reason }, 'service skipped: bad registry data');
+  deps.metrics.add('services_skipped', desired.skipped.length);
+
+  const verdict = checkDeletions(removedObjects, ownedObjects, deps.guard);
+  if (!verdict.allowed) {
+    deps.metrics.add('deletions_refused');
+    log.error({ removed: removed.length, removedObjects, ownedObjects }, verdict.reason);
+    report.outcome = 'removals-refused';
+    report.message = verdict.reason;
+    report.removed = [];
+  }
+
+  const at = deps.now();
+  const messages = [];
+  if (dirty.length > 0) messages.push({ v: 1 as const, keys: dirty.sort(), reason: 'sync' as const, at, correlationId });
+  if (report.removed.length > 0) messages.push({ v: 1 as const, keys: report.removed.sort(), reason: 'removed' as const, at, correlationId });
+  if (messages.length > 0) await deps.queue.send(messages);
+  deps.metrics.add('sync_dirty_services', dirty.length + report.removed.length);
+  log.info({ services: report.services, dirty: dirty.length, removed: report.removed.length, skipped: desired.skipped.length }, 'sync done');
+  return report;
+}

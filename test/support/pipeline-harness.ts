@@ -37,6 +37,8 @@ export interface Harness extends PushDeps {
   state: StateStore;
   folder: string;
   folderCluster: ReturnType<typeof createFolderCluster>;
+  /** the harness clock: `now()` returns `clock.ms`; tests move it */
+  clock: { ms: number };
   close(): Promise<void>;
 }
 
@@ -45,7 +47,7 @@ export async function startHarness(options: { render?: RenderOptionsInput; clust
   const dynalite: EmbeddedDynalite = await startEmbeddedDynalite({ tableName: 'sc2mesh-test' });
   const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger });
   const folderCluster = createFolderCluster(folder, options.render?.source ?? 'default');
-  let clock = 1_700_000_000_000;
+  const clock = { ms: 1_700_000_000_000 };
   return {
     registry: new StaticRegistrySource(),
     cluster: options.cluster ?? folderCluster,
@@ -56,7 +58,8 @@ export async function startHarness(options: { render?: RenderOptionsInput; clust
     guard: { ...DEFAULT_DELETION_GUARD },
     metrics: new PipelineMetrics(),
     logger: silentLogger,
-    now: () => (clock += 1000),
+    now: () => clock.ms,
+    clock,
     folder,
     async close() {
       await dynalite.close();

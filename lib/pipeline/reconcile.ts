@@ -11,6 +11,7 @@ import type { RenderOptions } from '../render/options.ts';
 import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
 import { desiredHashOf, hashOf, refOfKey } from '../plan/object-plan.ts';
 import type { ServiceState, StateStore } from '../state/state-store.ts';
+import { AUDIT_SHARDS } from '../names/service-names.ts';
 import { decodeApplied, encodeApplied, hashesOf } from './applied-entry.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
 import type { ClusterTarget, LiveObject, RegistrySource } from './ports.ts';
@@ -173,10 +174,16 @@ export async function reconcile(
   return report;
 }
 
-/** The shards the audit looks at in one run so that all are seen within `periodRuns` runs. */
-export function auditSlice(cursor: number, shards: number, periodRuns: number): { shards: number[]; next: number } {
-  const perRun = Math.max(1, Math.ceil(shards / Math.max(1, periodRuns)));
+/**
+ * The shards the audit looks at in the run of minute `nowMs`: the slice comes from the
+ * clock, not from a stored cursor, so the audit adds no state write to a quiet minute,
+ * and every shard is seen once per `periodMinutes` when the sync runs every minute.
+ */
+export function auditShardsAt(nowMs: number, periodMinutes: number, shards = AUDIT_SHARDS): number[] {
+  const perRun = Math.max(1, Math.ceil(shards / Math.max(1, periodMinutes)));
+  const slices = Math.ceil(shards / perRun);
+  const slice = Math.floor(nowMs / 60_000) % slices;
   const out: number[] = [];
-  for (let i = 0; i < perRun && i < shards; i++) out.push((cursor + i) % shards);
-  return { shards: out, next: (cursor + perRun) % shards };
+  for (let s = slice * perRun; s < Math.min(shards, (slice + 1) * perRun); s++) out.push(s);
+  return out;
 }

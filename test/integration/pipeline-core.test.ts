@@ -162,3 +162,28 @@ describe('pipeline core', () => {
     expect(await readFile(path, 'utf8')).toBe(foreign);
   });
 });
+
+describe('scheduled sync (sync + drift audit)', () => {
+  it('a quiet minute writes nothing, and the audit repairs a hand deletion within the audit period', async () => {
+    const { runScheduledSync } = await import('../../lib/pipeline/scheduled-sync.ts');
+    h.registry.details = registry(2, 6);
+    await converge();
+    const deps = { ...h, cluster: h.folderCluster, auditPeriodMinutes: 15 };
+    h.state.resetMetrics();
+    const quiet = await runScheduledSync(deps, 'quiet');
+    expect(quiet.sync.dirty).toEqual([]);
+    expect(h.state.metrics.writes).toBe(0);
+    expect(h.queue.sent).toEqual([]);
+
+    const victim = (await listManifests(h.folder)).find((f) => f.includes('workloadentries')) as string;
+    await rm(join(h.folder, victim));
+    let repaired = 0;
+    for (let minute = 0; minute < 15; minute++) {
+      h.clock.ms += 60_000;
+      repaired += (await runScheduledSync(deps, `m${minute}`)).audit?.applied ?? 0;
+    }
+    expect(repaired).toBe(1);
+    expect(await listManifests(h.folder)).toHaveLength(18);
+    expect((await h.state.recentRuns(5)).map((r) => r.counts['repaired'])).toContain(1);
+  });
+});

@@ -45,9 +45,9 @@ export interface Harness extends PushDeps {
 export async function startHarness(options: { render?: RenderOptionsInput; cluster?: ClusterTarget } = {}): Promise<Harness> {
   const folder = await mkdtemp(join(tmpdir(), 'sc2mesh-harness-'));
   const dynalite: EmbeddedDynalite = await startEmbeddedDynalite({ tableName: 'sc2mesh-test' });
-  const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger });
-  const folderCluster = createFolderCluster(folder, options.render?.source ?? 'default');
   const clock = { ms: 1_700_000_000_000 };
+  const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger, now: () => clock.ms });
+  const folderCluster = createFolderCluster(folder, options.render?.source ?? 'default');
   return {
     registry: new StaticRegistrySource(),
     cluster: options.cluster ?? folderCluster,

@@ -1,0 +1,218 @@
+// The shape of sc2mesh's configuration: one zod schema per section, the resolved type
+// every command and function receives, and the defaults. Render, debounce and guard
+// reuse the types (and for render and debounce the validators) of the modules they
+// configure, so a rule lives in one place.
+import { z } from 'zod';
+import { DEFAULT_RENDER_OPTIONS, type RenderOptions } from '../render/options.ts';
+import { DEFAULT_DEBOUNCE_CONFIG, type DebounceConfig } from '../debounce/config.ts';
+import { DEFAULT_DELETION_GUARD, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
+import { REDACTED } from './errors.ts';
+
+export const KUBE_MODES = ['kubeconfig', 'in-cluster', 'eks', 'none'] as const;
+export type KubeMode = (typeof KUBE_MODES)[number];
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
+
+export const CONFIG_SECTIONS = ['registry', 'render', 'kube', 'out', 'guard', 'debounce', 'state', 'queue', 'sync', 'audit', 'server', 'log'] as const;
+export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
+
+/** Credentials in a URL would end up in logs and in `--print-config`; they have their own keys. */
+function isHttpUrl(s: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(s);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.username === '' && url.password === '';
+}
+
+const URL_MESSAGE = 'must be an http:// or https:// URL without credentials';
+const httpUrl = z.string().refine(isHttpUrl, URL_MESSAGE);
+const optionalUrl = z.string().refine((s) => s === '' || isHttpUrl(s), URL_MESSAGE);
+const positiveInt = z.number().int('must be a whole number').positive('must be greater than 0').max(Number.MAX_SAFE_INTEGER);
+const nonNegativeInt = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(Number.MAX_SAFE_INTEGER);
+/** Domain and project end up in a header and a URL path. */
+const registryScope = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'must be letters, digits, "_", "." or "-" (at most 128)');
+/** eu-west-1, us-gov-west-1, cn-north-1, ... */
+const awsRegion = z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as eu-west-1');
+const optionalAwsRegion = z.string().refine((s) => s === '' || /^[a-z]{2}(-[a-z]+)+-\d+$/.test(s), 'must be an AWS region such as eu-west-1');
+
+export const RegistrySchema = z.strictObject({
+  addresses: z.array(httpUrl).min(1, 'needs at least one address'),
+  domain: registryScope,
+  project: registryScope,
+  username: z.string(),
+  // a config printed by describeConfig and loaded back must not log in with the placeholder
+  password: z.string().refine((s) => s !== REDACTED, 'is the placeholder describeConfig prints; give the real password (better: registry.passwordFile)'),
+  passwordFile: z.string(),
+  caFile: z.string(),
+  insecureSkipVerify: z.boolean(),
+  timeoutMs: positiveInt,
+  listIntervalMs: positiveInt,
+  watcherServiceName: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,126}[A-Za-z0-9])?$/, 'must be a service-center service name (letters, digits, "_", "." or "-")'),
+});
+export type RegistrySettings = z.output<typeof RegistrySchema>;
+
+export const EksSchema = z.strictObject({
+  clusterName: z.string().refine((s) => s === '' || /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(s), 'must be an EKS cluster name'),
+  region: optionalAwsRegion,
+  /** optional: without it (and caData) the cluster is looked up with eks:DescribeCluster */
+  endpoint: z.string().refine((s) => s === '' || (isHttpUrl(s) && s.startsWith('https://')), 'must be an https:// URL'),
+  caData: z.string().refine((s) => s === '' || /^[A-Za-z0-9+/\s]+=*\s*$/.test(s), 'must be base64 (the certificateAuthority.data of DescribeCluster)'),
+});
+export type EksSettings = z.output<typeof EksSchema>;
+
+const kubeFields = {
+  mode: z.enum(KUBE_MODES, `must be one of ${KUBE_MODES.join(', ')}`),
+  kubeconfig: z.string(),
+  context: z.string(),
+  eks: EksSchema,
+  qps: z.number().min(0, 'must be 0 (off) or more').max(1e6),
+  burst: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(1e6),
+  timeoutMs: positiveInt,
+};
+export const KubeSchema = z.strictObject(kubeFields);
+export type KubeSettings = z.output<typeof KubeSchema>;
+
+export const GuardSchema = z.strictObject({
+  maxDeleteShare: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1'),
+  minDeletesToCheck: nonNegativeInt,
+  force: z.boolean(),
+});
+
+/** Types only; resolveDebounceConfig checks the numbers and how they relate. */
+const DebounceLayerSchema = z.strictObject({ quietMs: z.number(), maxDelayMs: z.number(), maxEvents: z.number() });
+
+export const StateSchema = z.strictObject({
+  table: z.string().refine((s) => s === '' || /^[A-Za-z0-9_.-]{3,255}$/.test(s), 'must be a DynamoDB table name (3-255 of letters, digits, "_", "." or "-")'),
+  dir: z.string().min(1, 'must not be empty'),
+  region: optionalAwsRegion,
+  endpoint: optionalUrl,
+});
+export type StateSettings = z.output<typeof StateSchema>;
+
+export const QueueSchema = z.strictObject({ url: optionalUrl, endpoint: optionalUrl });
+export type QueueSettings = z.output<typeof QueueSchema>;
+
+export const SyncSchema = z.strictObject({ intervalMs: positiveInt });
+export type SyncSettings = z.output<typeof SyncSchema>;
+
+export const AuditSchema = z.strictObject({ periodMinutes: positiveInt });
+export type AuditSettings = z.output<typeof AuditSchema>;
+
+export const ServerSchema = z.strictObject({
+  host: z.string().min(1, 'must not be empty'),
+  port: z.number().int('must be a whole number').min(0, 'must be 0 (off) to 65535').max(65535, 'must be 0 (off) to 65535'),
+});
+export type ServerSettings = z.output<typeof ServerSchema>;
+
+export const LogSchema = z.strictObject({ level: z.enum(LOG_LEVELS, `must be one of ${LOG_LEVELS.join(', ')}`) });
+export type LogSettings = z.output<typeof LogSchema>;
+
+/** The resolved configuration: every key present, validated, paths absolute. */
+export interface Sc2meshConfig {
+  registry: RegistrySettings;
+  render: RenderOptions;
+  kube: KubeSettings;
+  /** write manifests to this folder instead of a cluster ('' = use the cluster) */
+  out: string;
+  guard: DeletionGuardConfig;
+  debounce: DebounceConfig;
+  state: StateSettings;
+  queue: QueueSettings;
+  sync: SyncSettings;
+  audit: AuditSettings;
+  server: ServerSettings;
+  log: LogSettings;
+}
+
+/**
+ * Types of the render keys only; resolveRenderOptions owns their rules. Strict here so
+ * an unknown render key is reported under its own name.
+ */
+const RenderLayerSchema = z
+  .strictObject({
+    namespace: z.string(),
+    source: z.string(),
+    mode: z.string(),
+    hostTemplate: z.string(),
+    nameTemplate: z.string(),
+    publishStatuses: z.array(z.string()),
+    exportTo: z.array(z.string()),
+    extraLabels: z.record(z.string(), z.string()),
+    destinationRules: z.boolean(),
+    location: z.string(),
+    excludeServices: z.array(z.string()),
+  } satisfies Record<keyof RenderOptions, z.ZodType>)
+  .partial();
+
+/** What one layer (file, environment, flags) may hold: any subset, no unknown key. */
+export const ConfigLayerSchema = z
+  .strictObject({
+    registry: RegistrySchema.partial(),
+    render: RenderLayerSchema,
+    kube: z.strictObject({ ...kubeFields, eks: EksSchema.partial() }).partial(),
+    out: z.string(),
+    guard: GuardSchema.partial(),
+    debounce: DebounceLayerSchema.partial(),
+    state: StateSchema.partial(),
+    queue: QueueSchema.partial(),
+    sync: SyncSchema.partial(),
+    audit: AuditSchema.partial(),
+    server: ServerSchema.partial(),
+    log: LogSchema.partial(),
+  })
+  .partial();
+export type ConfigLayerInput = z.input<typeof ConfigLayerSchema>;
+
+/** Everything but render and debounce, whose own resolvers produce their sections. */
+export const ResolvedCoreSchema = z.strictObject({
+  registry: RegistrySchema,
+  kube: KubeSchema,
+  out: z.string(),
+  guard: GuardSchema,
+  state: StateSchema,
+  queue: QueueSchema,
+  sync: SyncSchema,
+  audit: AuditSchema,
+  server: ServerSchema,
+  log: LogSchema,
+});
+
+export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConfig>({
+  registry: {
+    addresses: ['http://127.0.0.1:30100'],
+    domain: 'default',
+    project: 'default',
+    username: '',
+    password: '',
+    passwordFile: '',
+    caFile: '',
+    insecureSkipVerify: false,
+    timeoutMs: 10_000,
+    listIntervalMs: 5000,
+    watcherServiceName: 'sc2mesh-watcher',
+  },
+  render: DEFAULT_RENDER_OPTIONS,
+  kube: {
+    mode: 'kubeconfig',
+    // '' here; loadConfig fills in $KUBECONFIG or ~/.kube/config
+    kubeconfig: '',
+    context: '',
+    eks: { clusterName: '', region: '', endpoint: '', caData: '' },
+    qps: 20,
+    burst: 40,
+    timeoutMs: 15_000,
+  },
+  out: '',
+  guard: { ...DEFAULT_DELETION_GUARD },
+  debounce: { ...DEFAULT_DEBOUNCE_CONFIG },
+  state: { table: '', dir: '.sc2mesh/state', region: '', endpoint: '' },
+  queue: { url: '', endpoint: '' },
+  sync: { intervalMs: 60_000 },
+  audit: { periodMinutes: 15 },
+  server: { host: '127.0.0.1', port: 9464 },
+  log: { level: 'info' },
+});

@@ -119,6 +119,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('state.region', 'string', 'AWS region of the table', { flag: '--state-region <region>', defaultText: '$AWS_REGION, else $AWS_DEFAULT_REGION' }),
   key('state.endpoint', 'string', 'DynamoDB endpoint override (tests, dynalite)', { flag: '--state-endpoint <url>' }),
   key('queue.url', 'string', 'SQS queue URL (serverless); empty = in-process queue', { flag: '--queue-url <url>' }),
+  key('queue.name', 'string', 'SQS queue name; with no url, the URL is built from the region and the Lambda function\'s account', { flag: '--queue-name <name>' }),
   key('queue.endpoint', 'string', 'SQS endpoint override', { flag: '--queue-endpoint <url>' }),
   key('sync.intervalMs', 'number', 'period of the full registry sync in ms', { flag: '--sync-interval-ms <n>' }),
   key('audit.periodMinutes', 'number', 'every object is drift-checked at least this often (minutes)', { flag: '--audit-period-minutes <n>' }),

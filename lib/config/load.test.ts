@@ -48,7 +48,7 @@ describe('defaults', () => {
     expect(config.guard).toEqual({ maxDeleteShare: 0.5, minDeletesToCheck: 10, force: false });
     expect(config.debounce).toEqual({ quietMs: 1000, maxDelayMs: 10000, maxEvents: 1000 });
     expect(config.state).toEqual({ table: '', dir: `${CWD}/.sc2mesh/state`, region: '', endpoint: '' });
-    expect(config.queue).toEqual({ url: '', endpoint: '' });
+    expect(config.queue).toEqual({ url: '', name: '', endpoint: '' });
     expect(config.sync).toEqual({ intervalMs: 60000 });
     expect(config.audit).toEqual({ periodMinutes: 15 });
     expect(config.server).toEqual({ host: '127.0.0.1', port: 9464 });

@@ -93,7 +93,12 @@ export const StateSchema = z.strictObject({
 });
 export type StateSettings = z.output<typeof StateSchema>;
 
-export const QueueSchema = z.strictObject({ url: optionalUrl, endpoint: optionalUrl });
+export const QueueSchema = z.strictObject({
+  url: optionalUrl,
+  // With only a name (Lambda), the URL is built from the function's own region and account.
+  name: z.string().regex(/^$|^[A-Za-z0-9_-]{1,80}$/, 'must be an SQS queue name (letters, digits, - and _, at most 80)'),
+  endpoint: optionalUrl,
+});
 export type QueueSettings = z.output<typeof QueueSchema>;
 
 export const SyncSchema = z.strictObject({ intervalMs: positiveInt });
@@ -210,7 +215,7 @@ export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConf
   guard: { ...DEFAULT_DELETION_GUARD },
   debounce: { ...DEFAULT_DEBOUNCE_CONFIG },
   state: { table: '', dir: '.sc2mesh/state', region: '', endpoint: '' },
-  queue: { url: '', endpoint: '' },
+  queue: { url: '', name: '', endpoint: '' },
   sync: { intervalMs: 60_000 },
   audit: { periodMinutes: 15 },
   server: { host: '127.0.0.1', port: 9464 },

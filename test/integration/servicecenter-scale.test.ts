@@ -1,0 +1,67 @@
+// A 10,000-service registry: listed and dumped correctly in one call each, and watched.
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { RegistryClient, WatchClient } from '../../lib/servicecenter/index.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
+
+const SERVICES = 10_000;
+const APPS = 40;
+
+let sim: RegistrySimulator;
+let client: RegistryClient;
+const expected = new Map<string, string[]>();
+
+beforeAll(async () => {
+  sim = await startRegistrySimulator({ dependencyDelayMs: 0 });
+  const details = [];
+  for (let i = 0; i < SERVICES; i++) {
+    const serviceId = i.toString(16).padStart(40, '0');
+    const instances = Array.from({ length: i % 3 }, (_, k) => ({
+      instanceId: `${serviceId.slice(-8)}-${k}`,
+      hostName: `host-${i}-${k}`,
+      endpoints: [`rest://10.${(i >> 8) & 255}.${i & 255}.${k + 1}:8080`],
+      properties: { n: String(i) },
+    }));
+    expected.set(serviceId, instances.map((x) => x.instanceId).sort());
+    details.push({ microService: { serviceId, appId: `app-${i % APPS}`, serviceName: `svc-${Math.floor(i / 2)}`, version: `1.0.${i % 2}`, schemas: ['s'] }, instances });
+  }
+  expect(sim.seed({ allServicesDetail: details })).toEqual({ services: SERVICES, instances: [...expected.values()].reduce((n, l) => n + l.length, 0) });
+  client = new RegistryClient({ addresses: [sim.baseUrl] });
+});
+
+afterAll(async () => {
+  client.close();
+  await sim.close();
+});
+
+describe('a 10,000-service registry', () => {
+  it('comes back whole from the govern dump', async () => {
+    const before = sim.stats().requests;
+    const dump = await client.governDump();
+    expect(sim.stats().requests - before).toBe(1);
+    expect(dump).toHaveLength(SERVICES);
+    const got = new Map(dump.map((d) => [d.microService.serviceId, (d.instances ?? []).map((i) => i.instanceId).sort()]));
+    expect(got).toEqual(expected);
+    const sample = dump.find((d) => d.microService.serviceId === (7).toString(16).padStart(40, '0'));
+    expect(sample?.microService).toMatchObject({ appId: 'app-7', serviceName: 'svc-3', version: '1.0.1' });
+    expect(sample?.microService).not.toHaveProperty('schemas');
+    expect(sample?.instances?.[0]).not.toHaveProperty('properties');
+  });
+
+  it('lists every service', async () => {
+    const services = await client.listServices();
+    expect(new Set(services.map((s) => s.serviceId))).toEqual(new Set(expected.keys()));
+  });
+
+  it('is watched with one consumer per app and a view equal to the registry', async () => {
+    const watch = new WatchClient({ registry: client, listIntervalMs: 60_000 });
+    try {
+      await watch.start();
+      expect(watch.consumers()).toHaveLength(APPS);
+      expect(watch.consumers().every((c) => c.connected)).toBe(true);
+      const view = new Map([...watch.snapshot()].map(([id, m]) => [id, [...m.keys()].sort()]));
+      expect(view).toEqual(expected);
+    } finally {
+      await watch.stop();
+    }
+  });
+});

@@ -1,11 +1,13 @@
 // `npm run bench -- [render|watch|kube|pipeline|debounce ...] [--json]`: runs the named
 // benchmarks (all by default) once each and prints a table, or one JSON object.
 import { benchRender } from './render.ts';
+import { benchWatch } from './watch.ts';
 
 type Bench = () => Promise<object>;
 
 const BENCHES: Record<string, Bench> = {
   render: () => benchRender(),
+  watch: () => benchWatch(),
 };
 
 function round(value: unknown): unknown {

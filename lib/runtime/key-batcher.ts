@@ -1,0 +1,47 @@
+// Collects dirty keys for a short window and hands them on as one batch: the watcher sends
+// one queue message per window instead of one per event. `flush()` on shutdown hands on
+// whatever is held, so a stopping watcher loses nothing it received.
+export interface KeyBatcher {
+  add(keys: readonly string[]): void;
+  flush(): Promise<void>;
+  /** keys held, not yet handed on */
+  pending(): number;
+}
+
+export function createKeyBatcher(options: { windowMs: number; send: (keys: string[], oldestAt: number) => Promise<void>; now: () => number; onError: (error: unknown, keys: string[]) => void }): KeyBatcher {
+  let keys = new Set<string>();
+  let oldestAt = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+
+  const drain = async (): Promise<void> => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    if (keys.size === 0) return;
+    const batch = [...keys].sort();
+    const at = oldestAt;
+    keys = new Set();
+    try {
+      await options.send(batch, at);
+    } catch (error) {
+      // Kept for the next window: a send that fails must not drop the marks.
+      for (const k of batch) keys.add(k);
+      oldestAt = Math.min(oldestAt || at, at);
+      options.onError(error, batch);
+      if (timer === undefined) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs * 10);
+    }
+  };
+  return {
+    add(incoming) {
+      if (incoming.length === 0) return;
+      if (keys.size === 0) oldestAt = options.now();
+      for (const k of incoming) keys.add(k);
+      if (timer === undefined) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs);
+    },
+    async flush() {
+      inFlight = inFlight.then(drain);
+      await inFlight;
+    },
+    pending: () => keys.size,
+  };
+}

@@ -2,12 +2,14 @@
 // benchmarks (all by default) once each and prints a table, or one JSON object.
 import { benchRender } from './render.ts';
 import { benchWatch } from './watch.ts';
+import { benchKube } from './kube.ts';
 
 type Bench = () => Promise<object>;
 
 const BENCHES: Record<string, Bench> = {
   render: () => benchRender(),
   watch: () => benchWatch(),
+  kube: () => benchKube(),
 };
 
 function round(value: unknown): unknown {

@@ -1,0 +1,513 @@
+// The Kubernetes writer: server-side apply (field manager `sc2mesh`) of desired Istio
+// objects, deletion of owned ones, and listing of owned ones — touching nothing that lacks
+// this source's ownership marks. It implements the pipeline's ClusterTarget.
+//
+// Safety without extra reads: an object known to be ours (from listOwned, or from our own
+// last write) is applied with its resourceVersion as a precondition, so if anyone replaced
+// or re-labelled it meanwhile the server answers 409 and we re-read before deciding. Only
+// names we know nothing about cost a GET (404: create). Deletes carry uid and
+// resourceVersion preconditions the same way.
+import type { KubeConfig } from '@kubernetes/client-node';
+import { silentLogger, type Logger } from '../log.ts';
+import { objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
+import { CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SHARD_LABEL } from '../model/ownership.ts';
+import type { DeletionGuardConfig } from '../plan/deletion-guard.ts';
+import type { ObjectRef } from '../plan/object-plan.ts';
+import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/ports.ts';
+import { describeError, isFieldManagerConflict, isNotFound, isOptimisticConflict, statusOf, type StatusCause } from './api-errors.ts';
+import { systemClock, type Clock } from './clock.ts';
+import { forEachLimit } from './concurrency.ts';
+import { createIstioObjectsClient, type IstioObjectsClient, type ObjectMeta } from './istio-client.ts';
+import { planPrune } from './prune.ts';
+import { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.ts';
+import { withRetry, type RetryPolicy } from './retry.ts';
+import { emptyWriterMetrics, type WriterMetrics } from './writer-metrics.ts';
+
+export const FIELD_MANAGER = 'sc2mesh';
+export const DEFAULT_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry'];
+export const DEFAULT_RATE_LIMIT: RateLimitSettings = { qps: 20, burst: 40 };
+
+/** An owned object as listed: what the pipeline's LiveObject has, plus what preconditions need. */
+export interface OwnedObjectMeta extends LiveObject {
+  uid: string;
+  resourceVersion: string;
+}
+
+export interface KubeWriterOptions {
+  kubeConfig: KubeConfig;
+  /** the one namespace sc2mesh writes to */
+  namespace: string;
+  /** this deployment's source label value (see lib/model/ownership.ts) */
+  source: string;
+  /** kinds listed and pruned; default ServiceEntry and WorkloadEntry (add DestinationRule when rendered) */
+  kinds?: readonly IstioKind[];
+  fieldManager?: string;
+  /** client-side token bucket; `false` or qps 0: off */
+  rateLimit?: RateLimitSettings | false;
+  retry?: Partial<RetryPolicy>;
+  /** per request; default 15 s */
+  timeoutMs?: number;
+  /** objects written in parallel; default 8 */
+  concurrency?: number;
+  /** list page size (limit/continue); default 500 */
+  pageSize?: number;
+  clock?: Clock;
+  random?: () => number;
+  logger?: Logger;
+  /** replaces the client-node adapter (tests) */
+  client?: IstioObjectsClient;
+}
+
+export type ConflictType = 'unowned' | 'field-manager';
+
+export interface ApplyOptions {
+  /** true: report what would change without writing; 'server': the same, also validated by the server (dryRun=All) */
+  dryRun?: boolean | 'server';
+  /**
+   * The owned objects from a listOwned just before: names in it need no GET, names not in
+   * it are checked with one. Without it the writer uses what it learnt itself so far.
+   */
+  owned?: Iterable<OwnedObjectMeta>;
+  /** skip objects whose content-hash annotation equals the owned object's (default false: apply repairs hand edits) */
+  skipUnchanged?: boolean;
+}
+
+export interface ObjectFailure {
+  key: string;
+  error: string;
+  code?: number;
+  causes?: StatusCause[];
+}
+
+export interface ApplyReport extends ApplyOutcome {
+  dryRun: boolean;
+  created: string[];
+  updated: string[];
+  unchanged: string[];
+  conflicts: { key: string; reason: string; type: ConflictType }[];
+  failed: ObjectFailure[];
+  /** Warning headers the server sent (e.g. unknown fields it pruned) */
+  warnings: { key: string; warning: string }[];
+}
+
+export interface DeleteOptions {
+  dryRun?: boolean;
+  owned?: Iterable<OwnedObjectMeta>;
+}
+
+export interface DeleteReport extends DeleteOutcome {
+  /** in a dry run, `deleted` lists what would be deleted */
+  dryRun: boolean;
+  failed: ObjectFailure[];
+}
+
+export interface ListOwnedOptions {
+  /** only these audit shards (SHARD_LABEL) */
+  shards?: readonly number[];
+  kinds?: readonly IstioKind[];
+  /** PartialObjectMetadataList (default true): names, labels, annotations, generation only */
+  metadataOnly?: boolean;
+  pageSize?: number;
+}
+
+export interface SyncOptions {
+  dryRun?: boolean;
+  guard?: Partial<DeletionGuardConfig>;
+}
+
+export interface SyncReport {
+  owned: number;
+  apply: ApplyReport;
+  delete: DeleteReport;
+  /** owned objects no longer desired */
+  plannedDeletes: string[];
+  /** set when the mass-deletion guard refused the deletions (applies still ran) */
+  deletionsRefused?: string;
+}
+
+function keyOf(o: IstioObject): string {
+  return objectKey(o.kind, o.metadata.namespace, o.metadata.name);
+}
+
+function toOwned(kind: IstioKind, m: ObjectMeta): OwnedObjectMeta {
+  return {
+    kind,
+    namespace: m.namespace,
+    name: m.name,
+    labels: m.labels,
+    annotations: m.annotations,
+    ...(m.generation === undefined ? {} : { generation: m.generation }),
+    uid: m.uid,
+    resourceVersion: m.resourceVersion,
+  };
+}
+
+/** Failures about one object (bad content, precondition); anything else is about the cluster. */
+function isObjectSpecific(error: unknown): boolean {
+  const s = statusOf(error);
+  if (s === undefined) return false;
+  return [400, 404, 409, 413, 422].includes(s.code) || /request is too large/i.test(s.message);
+}
+
+function failureOf(key: string, error: unknown): ObjectFailure {
+  const s = statusOf(error);
+  return { key, error: describeError(error), ...(s === undefined ? {} : { code: s.code, ...(s.causes.length > 0 ? { causes: s.causes } : {}) }) };
+}
+
+/** How often an object may change under us in one apply before we give up on it. */
+const MAX_REFRESHES = 3;
+
+export class KubeClusterWriter implements ClusterTarget {
+  readonly namespace: string;
+  readonly source: string;
+  readonly kinds: readonly IstioKind[];
+  readonly metrics: WriterMetrics = emptyWriterMetrics();
+  readonly #client: IstioObjectsClient;
+  readonly #limiter: RateLimiter;
+  readonly #fieldManager: string;
+  readonly #retry: Partial<RetryPolicy>;
+  readonly #concurrency: number;
+  readonly #pageSize: number;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #log: Logger;
+  /** owned objects as last seen: from listings and from our own writes */
+  readonly #known = new Map<string, OwnedObjectMeta>();
+
+  constructor(options: KubeWriterOptions) {
+    if (options.namespace === '') throw new Error('kube writer: namespace is required');
+    if (options.source === '') throw new Error('kube writer: source is required');
+    this.namespace = options.namespace;
+    this.source = options.source;
+    this.kinds = options.kinds ?? DEFAULT_KINDS;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#client = options.client ?? createIstioObjectsClient({ kubeConfig: options.kubeConfig, namespace: options.namespace, timeoutMs: options.timeoutMs ?? 15_000 });
+    this.#limiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, this.#clock);
+    this.#fieldManager = options.fieldManager ?? FIELD_MANAGER;
+    this.#retry = options.retry ?? {};
+    this.#concurrency = options.concurrency ?? 8;
+    this.#pageSize = options.pageSize ?? 500;
+    this.#log = (options.logger ?? silentLogger).child({ component: 'kube-writer', namespace: options.namespace });
+  }
+
+  /** One API call: rate limited, retried, counted. */
+  async #call<T>(fn: () => Promise<T>, options: { retryConflicts: boolean }): Promise<T> {
+    try {
+      return await withRetry(
+        async () => {
+          await this.#limiter.acquire();
+          return await fn();
+        },
+        {
+          policy: this.#retry,
+          clock: this.#clock,
+          random: this.#random,
+          retryConflicts: options.retryConflicts,
+          onRetry: (e) => {
+            this.metrics.retries++;
+            this.metrics.retriesByReason[e.reason] = (this.metrics.retriesByReason[e.reason] ?? 0) + 1;
+            this.#log.debug({ attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }, 'retrying API call');
+          },
+        },
+      );
+    } finally {
+      this.#syncCounters();
+    }
+  }
+
+  #syncCounters(): void {
+    this.metrics.requests = this.#client.stats.requests;
+    this.metrics.bytesSent = this.#client.stats.bytesSent;
+    this.metrics.throttledWaits = this.#limiter.stats.throttled;
+    this.metrics.throttledMs = Math.round(this.#limiter.stats.throttledMs);
+  }
+
+  #index(owned: Iterable<OwnedObjectMeta> | undefined): Map<string, OwnedObjectMeta> {
+    if (owned === undefined) return this.#known;
+    const index = new Map<string, OwnedObjectMeta>();
+    for (const o of owned) index.set(objectKey(o.kind, o.namespace, o.name), o);
+    return index;
+  }
+
+  #remember(key: string, meta: OwnedObjectMeta | undefined): void {
+    if (meta === undefined) this.#known.delete(key);
+    else this.#known.set(key, meta);
+  }
+
+  /** Reads one object: ours (with fresh metadata), absent, or someone else's. */
+  async #inspect(kind: IstioKind, name: string, key: string): Promise<OwnedObjectMeta | 'absent' | 'foreign'> {
+    this.metrics.gets++;
+    const live = await this.#call(() => this.#client.get(kind, name), { retryConflicts: true });
+    if (live === undefined) {
+      this.#remember(key, undefined);
+      return 'absent';
+    }
+    if (!isOwnedBy(live.labels, this.source)) {
+      this.#remember(key, undefined);
+      return 'foreign';
+    }
+    const owned = toOwned(kind, live);
+    this.#remember(key, owned);
+    return owned;
+  }
+
+  async listOwned(options: ListOwnedOptions = {}): Promise<OwnedObjectMeta[]> {
+    let selector = ownedSelector(this.source);
+    if (options.shards !== undefined) {
+      if (options.shards.length === 0) return [];
+      selector += `,${SHARD_LABEL} in (${options.shards.join(',')})`;
+    }
+    const out: OwnedObjectMeta[] = [];
+    for (const kind of options.kinds ?? this.kinds) {
+      let continueToken: string | undefined;
+      let restarts = 0;
+      const items: OwnedObjectMeta[] = [];
+      do {
+        this.metrics.listPages++;
+        let page;
+        try {
+          page = await this.#call(
+            () => this.#client.listPage(kind, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
+            { retryConflicts: true },
+          );
+        } catch (error) {
+          // 410 Expired: the continue token outlived the server's history; list again.
+          if (statusOf(error)?.code === 410 && restarts++ < 2) {
+            continueToken = undefined;
+            items.length = 0;
+            continue;
+          }
+          throw error;
+        }
+        // The selector already filters; the labels are checked again because deleting
+        // rests on them.
+        for (const m of page.items) if (isOwnedBy(m.labels, this.source)) items.push(toOwned(kind, m));
+        continueToken = page.continueToken;
+      } while (continueToken !== undefined);
+      for (const o of items) this.#remember(objectKey(kind, o.namespace, o.name), o);
+      out.push(...items);
+    }
+    return out;
+  }
+
+  #rejectDesired(o: IstioObject): string | undefined {
+    if (o.metadata.namespace !== this.namespace) return `namespace ${JSON.stringify(o.metadata.namespace)} is not the target namespace ${JSON.stringify(this.namespace)}`;
+    if (!this.kinds.includes(o.kind)) return `${o.kind} is not a kind this writer manages (${this.kinds.join(', ')})`;
+    if (!isOwnedBy(o.metadata.labels, this.source)) return `lacks the ownership labels of source ${JSON.stringify(this.source)}`;
+    return undefined;
+  }
+
+  async apply(objects: readonly IstioObject[], options: ApplyOptions = {}): Promise<ApplyReport> {
+    const dryRun = options.dryRun ?? false;
+    const report: ApplyReport = { dryRun: dryRun !== false, applied: [], created: [], updated: [], unchanged: [], conflicts: [], failed: [], warnings: [] };
+    const index = this.#index(options.owned);
+    let outage: string | undefined;
+    await forEachLimit(objects, this.#concurrency, async (object) => {
+      const key = keyOf(object);
+      if (outage !== undefined) {
+        report.failed.push({ key, error: `not attempted: ${outage}` });
+        return;
+      }
+      try {
+        await this.#applyOne(object, key, index.get(key), options, report);
+      } catch (error) {
+        report.failed.push(failureOf(key, error));
+        this.metrics.failures++;
+        if (!isObjectSpecific(error)) outage ??= describeError(error);
+      }
+    });
+    this.#log.info(
+      { created: report.created.length, updated: report.updated.length, unchanged: report.unchanged.length, conflicts: report.conflicts.length, failed: report.failed.length, dryRun: report.dryRun },
+      'apply done',
+    );
+    for (const c of report.conflicts) this.#log.warn({ key: c.key, type: c.type }, c.reason);
+    return report;
+  }
+
+  async #applyOne(object: IstioObject, key: string, indexed: OwnedObjectMeta | undefined, options: ApplyOptions, report: ApplyReport): Promise<void> {
+    const rejected = this.#rejectDesired(object);
+    if (rejected !== undefined) {
+      report.failed.push({ key, error: `not applied: ${rejected}` });
+      this.metrics.failures++;
+      return;
+    }
+    const { kind, metadata } = object;
+    const desiredHash = metadata.annotations[CONTENT_HASH_ANNOTATION];
+    let known: OwnedObjectMeta | 'absent' | undefined = indexed;
+    for (let round = 0; round <= MAX_REFRESHES; round++) {
+      if (known === undefined) {
+        const seen = await this.#inspect(kind, metadata.name, key);
+        if (seen === 'foreign') {
+          report.conflicts.push({ key, type: 'unowned', reason: `${key} exists without the ownership labels of source ${JSON.stringify(this.source)}; left untouched` });
+          this.metrics.conflicts++;
+          return;
+        }
+        known = seen;
+      }
+      const owned = known === 'absent' ? undefined : known;
+      const sameHash = owned !== undefined && desiredHash !== undefined && owned.annotations[CONTENT_HASH_ANNOTATION] === desiredHash;
+      const isDryRun = options.dryRun === true || options.dryRun === 'server';
+      if (sameHash && (options.skipUnchanged === true || isDryRun)) {
+        report.unchanged.push(key);
+        if (!isDryRun) {
+          this.metrics.unchanged++;
+          report.applied.push({ key, ...(owned.generation === undefined ? {} : { generation: owned.generation }) });
+        }
+        return;
+      }
+      if (options.dryRun === true) {
+        (owned === undefined ? report.created : report.updated).push(key);
+        return;
+      }
+      // Our own object: its resourceVersion is the precondition, and force takes back fields
+      // someone edited by hand. A new object is never forced: if another writer created the
+      // name a moment ago, its fields conflict instead of being taken over.
+      const body = owned === undefined ? object : { ...object, metadata: { ...metadata, resourceVersion: owned.resourceVersion } };
+      try {
+        this.metrics.applies++;
+        const result = await this.#call(
+          () => this.#client.apply(kind, metadata.name, body, { fieldManager: this.#fieldManager, force: owned !== undefined, dryRun: options.dryRun === 'server' }),
+          { retryConflicts: owned === undefined },
+        );
+        for (const warning of result.warnings) report.warnings.push({ key, warning });
+        if (options.dryRun === 'server') {
+          (owned === undefined ? report.created : report.updated).push(key);
+          return;
+        }
+        this.#remember(key, toOwned(kind, result.meta));
+        if (owned === undefined && !result.created) {
+          // Absent when we looked, present when we applied: someone created it in between
+          // (or our own earlier attempt did, its answer lost).
+          this.#log.warn({ key }, 'object appeared between the ownership check and the create; merged by server-side apply');
+        }
+        if (result.created) {
+          report.created.push(key);
+          this.metrics.created++;
+        } else if (owned !== undefined && result.meta.resourceVersion === owned.resourceVersion) {
+          report.unchanged.push(key);
+          this.metrics.unchanged++;
+        } else {
+          report.updated.push(key);
+          this.metrics.updated++;
+        }
+        report.applied.push({ key, ...(result.meta.generation === undefined ? {} : { generation: result.meta.generation }) });
+        return;
+      } catch (error) {
+        const status = statusOf(error);
+        if (owned !== undefined && isOptimisticConflict(status)) {
+          // Changed since we last saw it: maybe no longer ours. Look again before writing.
+          this.metrics.refreshes++;
+          this.#remember(key, undefined);
+          known = undefined;
+          continue;
+        }
+        if (isFieldManagerConflict(status)) {
+          report.conflicts.push({ key, type: 'field-manager', reason: status?.message ?? 'field manager conflict' });
+          this.metrics.conflicts++;
+          return;
+        }
+        throw error;
+      }
+    }
+    report.failed.push({ key, error: `kept changing while being applied (${MAX_REFRESHES} re-reads)` });
+    this.metrics.failures++;
+  }
+
+  async delete(refs: readonly ObjectRef[], options: DeleteOptions = {}): Promise<DeleteReport> {
+    const report: DeleteReport = { dryRun: options.dryRun === true, deleted: [], absent: [], conflicts: [], failed: [] };
+    const index = this.#index(options.owned);
+    let outage: string | undefined;
+    await forEachLimit(refs, this.#concurrency, async (ref) => {
+      const key = objectKey(ref.kind, ref.namespace, ref.name);
+      if (outage !== undefined) {
+        report.failed.push({ key, error: `not attempted: ${outage}` });
+        return;
+      }
+      try {
+        await this.#deleteOne(ref, key, index.get(key), options, report);
+      } catch (error) {
+        report.failed.push(failureOf(key, error));
+        this.metrics.failures++;
+        if (!isObjectSpecific(error)) outage ??= describeError(error);
+      }
+    });
+    this.#log.info({ deleted: report.deleted.length, absent: report.absent.length, conflicts: report.conflicts.length, failed: report.failed.length, dryRun: report.dryRun }, 'delete done');
+    return report;
+  }
+
+  async #deleteOne(ref: ObjectRef, key: string, indexed: OwnedObjectMeta | undefined, options: DeleteOptions, report: DeleteReport): Promise<void> {
+    if (ref.namespace !== this.namespace) {
+      report.failed.push({ key, error: `not deleted: namespace ${JSON.stringify(ref.namespace)} is not the target namespace` });
+      return;
+    }
+    let known: OwnedObjectMeta | undefined = indexed;
+    for (let round = 0; round <= MAX_REFRESHES; round++) {
+      if (known === undefined) {
+        const seen = await this.#inspect(ref.kind, ref.name, key);
+        if (seen === 'absent') {
+          report.absent.push(key);
+          return;
+        }
+        if (seen === 'foreign') {
+          report.conflicts.push({ key, reason: `${key} exists without the ownership labels of source ${JSON.stringify(this.source)}; not deleted` });
+          this.metrics.conflicts++;
+          return;
+        }
+        known = seen;
+      }
+      if (options.dryRun === true) {
+        report.deleted.push(key);
+        return;
+      }
+      const target = known;
+      try {
+        await this.#call(() => this.#client.delete(ref.kind, ref.name, { uid: target.uid, resourceVersion: target.resourceVersion, dryRun: false }), { retryConflicts: false });
+        this.#remember(key, undefined);
+        report.deleted.push(key);
+        this.metrics.deletes++;
+        return;
+      } catch (error) {
+        const status = statusOf(error);
+        if (isNotFound(status)) {
+          this.#remember(key, undefined);
+          report.absent.push(key);
+          return;
+        }
+        if (isOptimisticConflict(status)) {
+          this.metrics.refreshes++;
+          this.#remember(key, undefined);
+          known = undefined;
+          continue;
+        }
+        throw error;
+      }
+    }
+    report.failed.push({ key, error: `kept changing while being deleted (${MAX_REFRESHES} re-reads)` });
+  }
+
+  /**
+   * The whole desired set at once: list owned objects, apply what changed (by content
+   * hash), delete owned objects no longer desired unless the mass-deletion guard refuses.
+   */
+  async sync(desired: readonly IstioObject[], options: SyncOptions = {}): Promise<SyncReport> {
+    const owned = await this.listOwned();
+    const plan = planPrune(desired, owned, options.guard);
+    const dryRun = options.dryRun === true;
+    const apply = await this.apply(desired, { owned, skipUnchanged: true, dryRun });
+    const refused = plan.verdict.allowed ? undefined : plan.verdict.reason;
+    if (refused !== undefined) this.#log.error({ deletes: plan.deletes.length, owned: plan.owned }, refused);
+    const del = refused === undefined ? await this.delete(plan.deletes, { owned, dryRun }) : { dryRun, deleted: [], absent: [], conflicts: [], failed: [] };
+    return {
+      owned: owned.length,
+      apply,
+      delete: del,
+      plannedDeletes: plan.deletes.map((r) => objectKey(r.kind, r.namespace, r.name)),
+      ...(refused === undefined ? {} : { deletionsRefused: refused }),
+    };
+  }
+}
+
+export function createKubeClusterWriter(options: KubeWriterOptions): KubeClusterWriter {
+  return new KubeClusterWriter(options);
+}

@@ -4,7 +4,6 @@
 // production, with dummy credentials so no AWS account is involved.
 import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import dynalite from 'dynalite';
 import { ensureStateTable } from './table.ts';
 
 export interface EmbeddedDynaliteOptions {
@@ -33,6 +32,8 @@ export function localDynamoClient(endpoint: string): DynamoDBClient {
 }
 
 export async function startEmbeddedDynalite(options: EmbeddedDynaliteOptions): Promise<EmbeddedDynalite> {
+  // Loaded on demand: the Lambda bundles never start it and do not ship it.
+  const { default: dynalite } = await import('dynalite');
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(options.path !== undefined ? { path: options.path } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,0 +1,43 @@
+// A full resync (the manual function, `sc2mesh resync`): reconcile everything against what
+// the cluster actually holds, optionally as a dry run or past the deletion guard.
+import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
+import { dryRunCluster, readOnlyState, type DryRunLog } from './dry-run.ts';
+import { objectKey } from '../model/istio.ts';
+
+export interface ResyncOptions {
+  dryRun?: boolean;
+  force?: boolean;
+}
+
+export interface ResyncResult extends ReconcileReport {
+  dryRun: boolean;
+  /** dry run: object keys that would be written / deleted */
+  wouldApply?: string[];
+  wouldDelete?: string[];
+}
+
+export async function runResync(deps: ReconcileDeps, correlationId: string, options: ResyncOptions = {}): Promise<ResyncResult> {
+  const startedAt = deps.now();
+  const guard = { ...deps.guard, force: deps.guard.force || options.force === true };
+  if (options.dryRun === true) {
+    const log: DryRunLog = { applies: [], deletes: [] };
+    const report = await reconcile({ ...deps, guard, cluster: dryRunCluster(deps.cluster, log), state: readOnlyState(deps.state) }, correlationId);
+    return {
+      ...report,
+      dryRun: true,
+      wouldApply: log.applies.map((o) => objectKey(o.kind, o.metadata.namespace, o.metadata.name)),
+      wouldDelete: log.deletes.map((r) => objectKey(r.kind, r.namespace, r.name)),
+    };
+  }
+  const report = await reconcile({ ...deps, guard }, correlationId);
+  await deps.state.recordRun({
+    id: correlationId,
+    kind: 'resync',
+    startedAt,
+    finishedAt: deps.now(),
+    outcome: report.outcome === 'ok' ? 'ok' : report.outcome === 'partial' ? 'partial' : report.outcome === 'registry-unavailable' ? 'error' : 'refused',
+    counts: { checked: report.checked, missing: report.missing, edited: report.edited, applied: report.applied, deleted: report.deleted, conflicts: report.conflicts, failed: report.failed },
+    ...(report.message === undefined ? {} : { message: report.message }),
+  });
+  return { ...report, dryRun: false };
+}

@@ -2,6 +2,9 @@
 import { Command, CommanderError } from 'commander';
 import { renderCommand, type CommandIo } from './render-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { runCommand } from './run-command.ts';
+import { diffCommand, resyncCommand } from './resync-command.ts';
+import { statusCommand } from './status-command.ts';
 import { CliError, EXIT_FAILURE } from './errors.ts';
 
 export function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
@@ -10,7 +13,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const command of [renderCommand(io, setExit), demoCommand(io, setExit)]) {
+  for (const command of [demoCommand(io, setExit), runCommand(io, setExit), renderCommand(io, setExit), diffCommand(io, setExit), resyncCommand(io, setExit), statusCommand(io, setExit)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }));
   }
   return program;

@@ -95,6 +95,8 @@ export interface RegistrySimulator {
   stats(): { requests: number; framesSent: number; socketsDropped: number; subscribers: number; logins: number; restarts: number };
 }
 
+const SELF_NAMES = new Set(['SERVICECENTER', 'SERVICE-CENTER']);
+
 function isObject(value: unknown): value is JsonObject {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -187,6 +189,10 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
     details.forEach((detail: unknown, index) => {
       if (!isObject(detail) || !isObject(detail['microService'])) throw new Error(`seed: allServicesDetail[${index}].microService is required`);
       const where = (e: unknown): Error => new Error(`seed: allServicesDetail[${index}]: ${e instanceof Error ? e.message : String(e)}`);
+      // A dump taken with withShared=true lists the registry's own entry, which this
+      // simulator has registered itself already: the seed keeps the running one.
+      const name = detail['microService']['serviceName'];
+      if (typeof name === 'string' && SELF_NAMES.has(name.toUpperCase()) && options.selfRegister !== false) return;
       let serviceId: string;
       try {
         serviceId = store.registerService(tenantKey(scope), detail['microService']);

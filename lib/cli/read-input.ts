@@ -17,7 +17,8 @@ export async function readJsonInput(path: string, flag = '--input'): Promise<unk
     throw new CliError(`${flag} ${JSON.stringify(path)}: cannot read (${code ?? (error as Error).message})`);
   }
   try {
-    return JSON.parse(text) as unknown;
+    // Some editors (and PowerShell 5) start UTF-8 files with a byte-order mark; JSON.parse refuses it.
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;
   } catch (error) {
     throw new CliError(`${flag} ${JSON.stringify(path)}: not valid JSON (${(error as Error).message})`);
   }

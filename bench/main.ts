@@ -3,6 +3,8 @@
 import { benchRender } from './render.ts';
 import { benchWatch } from './watch.ts';
 import { benchKube } from './kube.ts';
+import { benchPipeline } from './pipeline.ts';
+import { benchDebounce } from './debounce.ts';
 
 type Bench = () => Promise<object>;
 
@@ -10,6 +12,8 @@ const BENCHES: Record<string, Bench> = {
   render: () => benchRender(),
   watch: () => benchWatch(),
   kube: () => benchKube(),
+  pipeline: () => benchPipeline(),
+  debounce: () => benchDebounce(),
 };
 
 function round(value: unknown): unknown {

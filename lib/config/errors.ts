@@ -42,8 +42,15 @@ export interface ShownValue {
   readonly secret: boolean;
 }
 
+/** A URL with credentials is refused, but the refusal must not print them. */
+function hideUrlCredentials(value: unknown): unknown {
+  if (typeof value === 'string') return value.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/)[^/?#]*@/, `$1${REDACTED}@`);
+  if (Array.isArray(value)) return value.map(hideUrlCredentials);
+  return value;
+}
+
 export function showValue(shown: ShownValue): string {
-  return shown.secret ? REDACTED : describeValue(shown.value);
+  return shown.secret ? REDACTED : describeValue(hideUrlCredentials(shown.value));
 }
 
 /** `invalid configuration: SC2MESH_KUBE_QPS: expected a number (got "abc")` */

@@ -27,7 +27,8 @@ export function parseConfigText(text: string, fileName: string): unknown {
   const origin: Origin = { source: 'file', key: fileName, file: fileName };
   if (fileName.toLowerCase().endsWith('.json')) {
     try {
-      return JSON.parse(text) as unknown;
+      // a byte-order mark is allowed in YAML, and some editors write one into JSON too
+      return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;
     } catch (error) {
       throw configError(origin, `not valid JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -38,7 +39,12 @@ export function parseConfigText(text: string, fileName: string): unknown {
     const line = (first.message.split('\n')[0] ?? first.message).replace(/:$/, '');
     throw configError(origin, `not valid YAML: ${line}`);
   }
-  return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch (error) {
+    // e.g. an alias bomb: the yaml library refuses it with a plain Error
+    throw configError(origin, `not usable YAML: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 export async function configFileLayer(ref: ConfigFileRef, cwd: string, home: string): Promise<ConfigLayer> {

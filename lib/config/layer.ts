@@ -86,7 +86,9 @@ export function issueError(issue: z.core.$ZodIssue, input: unknown, originOf: (f
   }
   const field = formatPath('', issue.path);
   const secret = keyOfField(field)?.secret ?? false;
-  const problem = issue.code === 'invalid_type' ? `expected ${TYPE_NAMES[issue.expected] ?? issue.expected}` : issue.message;
+  // zod reports a failed .int() as invalid_type (expected "int"); its message says it better
+  const typeName = issue.code === 'invalid_type' ? TYPE_NAMES[issue.expected] : undefined;
+  const problem = typeName !== undefined ? `expected ${typeName}` : issue.message;
   return configError(originOf(field), problem, { value: valueAt(input, issue.path), secret });
 }
 

@@ -55,7 +55,7 @@ export function generateRegistry(options: GeneratorOptions): { allServicesDetail
       for (let i = 0; i < count; i++) {
         ip++;
         const kind = rnd();
-        const host = kind < 0.9 ? `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}` : kind < 0.95 ? `[fd00::${ip.toString(16)}]` : `node-${ip}.${app}.example.com`;
+        const host = kind < 0.9 ? `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}` : kind < 0.95 ? `[fd00::${(ip >>> 16).toString(16)}:${(ip & 0xffff).toString(16)}]` : `node-${ip}.${app}.example.com`;
         const endpoints = scheme === 'rest-ssl' ? [`rest://${host}:${port}?sslEnabled=true`] : [`${scheme}://${host}:${port}`];
         if (rnd() < 0.2) endpoints.push(`highway://${host}:${port + 1000}`);
         const [region, zone] = pick(REGIONS);

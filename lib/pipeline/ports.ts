@@ -59,3 +59,15 @@ export interface ClusterTarget {
   apply(objects: readonly IstioObject[]): Promise<ApplyOutcome>;
   delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome>;
 }
+
+/** What every pipeline step is handed. */
+export interface PipelineDeps {
+  registry: RegistrySource;
+  cluster: ClusterTarget;
+  state: import('../state/state-store.ts').StateStore;
+  render: import('../render/options.ts').RenderOptions;
+  guard: import('../plan/deletion-guard.ts').DeletionGuardConfig;
+  metrics: import('./metrics.ts').PipelineMetrics;
+  logger: import('../log.ts').Logger;
+  now: () => number;
+}

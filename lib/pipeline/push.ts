@@ -16,19 +16,10 @@ import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard
 import type { ServiceState, StateStore } from '../state/state-store.ts';
 import { StaleStateError } from '../state/state-store.ts';
 import { encodeApplied, hashesOf } from './applied-entry.ts';
-import type { ClusterTarget, RegistrySource } from './ports.ts';
+import type { PipelineDeps } from './ports.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
-export interface PushDeps {
-  registry: RegistrySource;
-  cluster: ClusterTarget;
-  state: StateStore;
-  render: RenderOptions;
-  guard: DeletionGuardConfig;
-  metrics: PipelineMetrics;
-  logger: Logger;
-  now: () => number;
-}
+export type PushDeps = PipelineDeps;
 
 export type ServiceOutcome = 'pushed' | 'unchanged' | 'removed' | 'skipped' | 'failed' | 'refused';
 

@@ -14,19 +14,10 @@ import type { ServiceState, StateStore } from '../state/state-store.ts';
 import { AUDIT_SHARDS } from '../names/service-names.ts';
 import { decodeApplied, encodeApplied, hashesOf } from './applied-entry.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
-import type { ClusterTarget, LiveObject, RegistrySource } from './ports.ts';
+import type { LiveObject, PipelineDeps } from './ports.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
-export interface ReconcileDeps {
-  registry: RegistrySource;
-  cluster: ClusterTarget;
-  state: StateStore;
-  render: RenderOptions;
-  guard: DeletionGuardConfig;
-  metrics: PipelineMetrics;
-  logger: Logger;
-  now: () => number;
-}
+export type ReconcileDeps = PipelineDeps;
 
 export interface ReconcileReport {
   outcome: 'ok' | 'registry-unavailable' | 'deletions-refused' | 'partial';

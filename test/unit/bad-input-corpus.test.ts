@@ -17,7 +17,7 @@ import type { IstioObject } from '../../lib/model/istio.ts';
 import { renderRegistry, type RegistryRender } from '../../lib/render/render-registry.ts';
 import { resolveRenderOptions, type RenderOptions } from '../../lib/render/options.ts';
 import { groupServices } from '../../lib/render/service-group.ts';
-import { main } from '../../lib/cli/main.ts';
+import { runCli } from '../support/run-cli.ts';
 import { parseDirtyMessage } from '../../lib/queue/dirty-message.ts';
 import { parsePushEvent, parseResyncEvent, parseSyncEvent } from '../../lib/runtime/lambda-events.ts';
 import { loadConfig } from '../../lib/config/index.ts';
@@ -191,16 +191,6 @@ function expectValidationError(error: unknown, field: string, fragments: readonl
   expect(e.message).not.toContain('\n');
 }
 
-async function runCli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await main(args, { stdout: out, stderr: err });
-  return { code, stdout, stderr };
-}
 
 /** A clear message, not a crash: no stack frames on stderr. */
 function expectNoStackTrace(stderr: string): void {

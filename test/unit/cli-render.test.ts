@@ -1,19 +1,9 @@
 import { describe, it, expect } from '@jest/globals';
-import { PassThrough } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
-import { main } from '../../lib/cli/main.ts';
+import { runCli } from '../support/run-cli.ts';
 import { assertValidIstioObjects } from '../support/istio-validator/index.ts';
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (c: Buffer) => (stdout += c.toString()));
-  err.on('data', (c: Buffer) => (stderr += c.toString()));
-  const code = await main(args, { stdout: out, stderr: err });
-  return { code, stdout, stderr };
-}
+const run = runCli;
 
 const FIXTURE = 'test/fixtures/registry-dump.json';
 const WITH_BAD = 'test/fixtures/registry-dump-with-bad-services.json';

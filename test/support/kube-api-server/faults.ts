@@ -2,6 +2,8 @@
 // an outage — latency, 429 with Retry-After (API priority and fairness), 5xx from the
 // server or a load balancer, and connections reset mid-request. Faults are drawn from a
 // seeded generator so a failing test replays the same way.
+// One seeded generator for all test support, so a seed means the same everywhere.
+import { seededRandom } from '../registry-generator.ts';
 
 export type InjectedError = 429 | 500 | 502 | 503 | 504 | 'reset';
 
@@ -39,17 +41,7 @@ export interface FaultDecision {
   afterEffect: boolean;
 }
 
-/** mulberry32: small, fast, good enough to spread faults evenly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 interface ActiveFault {
   spec: FaultSpec;

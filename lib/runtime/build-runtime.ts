@@ -1,22 +1,22 @@
 // Configuration → the pipeline's parts: one place that knows how each adapter is built,
 // so the Lambda functions, the watcher and the local runner stay wiring.
-import { readFile } from 'node:fs/promises';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Sc2meshConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { RegistryClient } from '../servicecenter/index.ts';
+import type { RegistryClient } from '../servicecenter/index.ts';
 import { loadClusterAccess, createKubeClusterWriter, type ClusterAccess } from '../kube/index.ts';
 import { createFolderCluster } from '../output/folder-cluster.ts';
 import { createDynamoStateStore } from '../state/dynamo-store.ts';
 import { startEmbeddedDynalite } from '../state/embedded-dynalite.ts';
 import type { StateStore } from '../state/state-store.ts';
-import { createSqsQueue } from '../queue/sqs-queue.ts';
-import type { WorkQueue } from '../queue/work-queue.ts';
 import { PipelineMetrics } from '../pipeline/metrics.ts';
 import type { ClusterTarget, RegistrySource } from '../pipeline/ports.ts';
 import type { PushDeps } from '../pipeline/push.ts';
 import { createRegistrySource } from './registry-source.ts';
+import { createRegistryClient } from './registry-connection.ts';
+
+export { createRegistryClient } from './registry-connection.ts';
+export { createQueue, queueUrlOf } from './queue-connection.ts';
 
 /** Table name of the embedded store (local mode keeps it in state.dir). */
 export const EMBEDDED_TABLE = 'sc2mesh-state';
@@ -32,19 +32,6 @@ export interface Runtime extends PushDeps {
   metrics: PipelineMetrics;
   logger: Logger;
   close(): Promise<void>;
-}
-
-export async function createRegistryClient(config: Sc2meshConfig, logger: Logger): Promise<RegistryClient> {
-  const r = config.registry;
-  return new RegistryClient({
-    addresses: r.addresses,
-    domain: r.domain,
-    project: r.project,
-    timeoutMs: r.timeoutMs,
-    logger,
-    ...(r.username === '' ? {} : { credentials: { name: r.username, password: r.password } }),
-    tls: { rejectUnauthorized: !r.insecureSkipVerify, ...(r.caFile === '' ? {} : { ca: await readFile(r.caFile) }) },
-  });
 }
 
 export async function createCluster(config: Sc2meshConfig, logger: Logger): Promise<{ cluster: ClusterTarget; description: string; access?: ClusterAccess }> {
@@ -73,21 +60,6 @@ export async function createState(config: Sc2meshConfig, logger: Logger): Promis
   }
   const embedded = await startEmbeddedDynalite({ tableName: EMBEDDED_TABLE, path: config.state.dir });
   return { state: createDynamoStateStore({ client: embedded.client, tableName: embedded.tableName, logger }), close: () => embedded.close() };
-}
-
-/** SQS queue URL: configured, or built from the queue name, the region and the account id of the caller (a Lambda ARN). */
-export function queueUrlOf(config: Sc2meshConfig, region: string, accountId: string | undefined): string {
-  if (config.queue.url !== '') return config.queue.url;
-  if (config.queue.name === '' || accountId === undefined) throw new Error('queue.url (SC2MESH_QUEUE_URL) or queue.name (SC2MESH_QUEUE_NAME) with a known account is required');
-  return `https://sqs.${region}.amazonaws.com/${accountId}/${config.queue.name}`;
-}
-
-export function createQueue(config: Sc2meshConfig, queueUrl: string): { queue: WorkQueue; close: () => void } {
-  const client = new SQSClient({
-    ...(config.state.region === '' ? {} : { region: config.state.region }),
-    ...(config.queue.endpoint === '' ? {} : { endpoint: config.queue.endpoint }),
-  });
-  return { queue: createSqsQueue({ client, queueUrl }), close: () => client.destroy() };
 }
 
 export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Logger; now?: () => number } = {}): Promise<Runtime> {

@@ -6,6 +6,8 @@ export interface KeyBatcher {
   flush(): Promise<void>;
   /** keys held, not yet handed on */
   pending(): number;
+  /** cancels the window and any retry timer; keys still held stay unsent (flush first) */
+  close(): void;
 }
 
 export function createKeyBatcher(options: { windowMs: number; send: (keys: string[], oldestAt: number) => Promise<void>; now: () => number; onError: (error: unknown, keys: string[]) => void }): KeyBatcher {
@@ -13,6 +15,7 @@ export function createKeyBatcher(options: { windowMs: number; send: (keys: strin
   let oldestAt = 0;
   let timer: NodeJS.Timeout | undefined;
   let inFlight: Promise<void> = Promise.resolve();
+  let closed = false;
 
   const drain = async (): Promise<void> => {
     if (timer !== undefined) clearTimeout(timer);
@@ -28,7 +31,7 @@ export function createKeyBatcher(options: { windowMs: number; send: (keys: strin
       for (const k of batch) keys.add(k);
       oldestAt = Math.min(oldestAt || at, at);
       options.onError(error, batch);
-      if (timer === undefined) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs * 10);
+      if (timer === undefined && !closed) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs * 10);
     }
   };
   return {
@@ -36,12 +39,17 @@ export function createKeyBatcher(options: { windowMs: number; send: (keys: strin
       if (incoming.length === 0) return;
       if (keys.size === 0) oldestAt = options.now();
       for (const k of incoming) keys.add(k);
-      if (timer === undefined) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs);
+      if (timer === undefined && !closed) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs);
     },
     async flush() {
       inFlight = inFlight.then(drain);
       await inFlight;
     },
     pending: () => keys.size,
+    close() {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      closed = true;
+    },
   };
 }

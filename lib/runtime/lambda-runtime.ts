@@ -17,8 +17,15 @@ async function build(invokedFunctionArn: string | undefined): Promise<LambdaRunt
   if (config.state.table === '') throw new Error('SC2MESH_STATE_TABLE is required in Lambda (no embedded state there)');
   const runtime = await buildRuntime(config);
   const region = config.state.region || process.env['AWS_REGION'] || 'us-east-1';
-  const { queue } = createQueue(config, queueUrlOf(config, region, accountOfArn(invokedFunctionArn)));
-  return { ...runtime, queue };
+  const sqs = createQueue(config, queueUrlOf(config, region, accountOfArn(invokedFunctionArn)));
+  return {
+    ...runtime,
+    queue: sqs.queue,
+    async close() {
+      sqs.close();
+      await runtime.close();
+    },
+  };
 }
 
 export function lambdaRuntime(invokedFunctionArn: string | undefined): Promise<LambdaRuntime> {

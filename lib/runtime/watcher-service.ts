@@ -15,7 +15,8 @@ import { PipelineMetrics } from '../pipeline/metrics.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
 import { startOpsServer, type Health, type OpsServer } from '../server/ops-server.ts';
 import { WatchClient, type RegistryClient, type WatchClientOptions } from '../servicecenter/index.ts';
-import { createQueue, createRegistryClient } from './build-runtime.ts';
+import { createRegistryClient } from './registry-connection.ts';
+import { createQueue } from './queue-connection.ts';
 import { createKeyBatcher } from './key-batcher.ts';
 import { watchEventHandler } from './watch-forwarder.ts';
 import { createWatcherHealth, type WatchSample } from './watcher-health.ts';
@@ -197,6 +198,7 @@ export async function startWatcher(config: Sc2meshConfig, options: WatcherOption
         await resync.idle();
         const unsent = batcher.pending();
         if (unsent > 0) logger.error({ keys: unsent }, 'dirty keys could not be sent before stopping; the per-minute sync will find their changes');
+        batcher.close();
         closed = true;
         await closeAll();
         logger.info({ messagesSent: counts.messagesSent, unsent }, 'watcher stopped');

@@ -8,7 +8,7 @@ import { runCycleStep } from '../state/cycle-step.ts';
 import { parseDirtyMessage, type DirtyMessage } from '../queue/dirty-message.ts';
 import { delaySecondsUntil, type BatchResult, type QueueRecord, type WorkQueue } from '../queue/work-queue.ts';
 import { ValidationError } from '../model/validation.ts';
-import { pushServices, type PushDeps, type PushReport } from './push.ts';
+import { checkPushDeletions, pushServices, type PushDeps, type PushReport } from './push.ts';
 
 export interface PushBatchDeps extends PushDeps {
   queue: WorkQueue;
@@ -51,6 +51,18 @@ async function runPush(decision: PushDecision, deps: PushBatchDeps, correlationI
   const keys = decision.keys;
   let done = 0;
   try {
+    // Chunk by chunk, each chunk's deletions are a small share of what is owned: the
+    // mass-deletion guard must judge the whole cycle before the first chunk deletes.
+    if (keys.length > chunkSize) {
+      const guarded = await checkPushDeletions(keys, deps);
+      if (!guarded.verdict.allowed) {
+        deps.metrics.add('deletions_refused');
+        deps.logger.error({ correlationId, deletes: guarded.deletes, owned: guarded.owned, services: keys.length }, guarded.verdict.reason);
+        const reason = guarded.verdict.reason;
+        total.results.push(...keys.map((serviceKey) => ({ serviceKey, outcome: 'refused' as const, applied: 0, deleted: 0, conflicts: 0, reason })));
+        done = keys.length;
+      }
+    }
     while (done < keys.length) {
       if (deps.remainingMs !== undefined && deps.remainingMs() < reserve) break;
       const chunk = keys.slice(done, done + chunkSize);

@@ -8,13 +8,14 @@ import type { IstioObject } from '../model/istio.ts';
 import type { ServiceDetail } from '../model/registry.ts';
 import { objectKey } from '../model/istio.ts';
 import type { RenderOptions } from '../render/options.ts';
-import { groupServices } from '../render/service-group.ts';
 import { renderService } from '../render/render-service.ts';
-import { parseServiceKey } from '../names/service-names.ts';
+import { parseServiceKey, serviceKeyOf } from '../names/service-names.ts';
+import { groupServices, partsOf } from '../render/service-group.ts';
 import { planObjects, desiredHashOf, hashOf, type ObjectRef } from '../plan/object-plan.ts';
-import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
-import type { ServiceState, StateStore } from '../state/state-store.ts';
-import { StaleStateError } from '../state/state-store.ts';
+import { checkDeletions, type DeletionGuardConfig, type GuardVerdict } from '../plan/deletion-guard.ts';
+import type { PreviousService, ServiceState, StateStore } from '../state/state-store.ts';
+import { CorruptStateError, StaleStateError } from '../state/state-store.ts';
+import { PARTITION } from '../state/table.ts';
 import { encodeApplied, hashesOf } from './applied-entry.ts';
 import type { PipelineDeps } from './ports.ts';
 import type { PipelineMetrics } from './metrics.ts';
@@ -44,6 +45,8 @@ export interface PushReport {
 interface Prepared {
   serviceKey: string;
   previous: ServiceState | undefined;
+  /** version of a corrupt state item: written over (its objects unknown, so all re-applied) */
+  corruptVersion?: number | undefined;
   desired: IstioObject[];
 }
 
@@ -64,6 +67,8 @@ function desiredFor(serviceKey: string, details: readonly ServiceDetail[] | unde
 
 async function pushOne(item: Prepared, deps: PushDeps, correlationId: string): Promise<ServicePushResult> {
   const { serviceKey, previous, desired } = item;
+  // The condition of the state write: what was read, or the version of a corrupt item.
+  const condition: PreviousService | undefined = previous ?? (item.corruptVersion === undefined ? undefined : { version: item.corruptVersion });
   const plan = planObjects(desired, previous === undefined ? undefined : hashesOf(previous.objects));
   const result = emptyResult(serviceKey, 'unchanged');
   const next: Record<string, string> = {};
@@ -105,12 +110,12 @@ async function pushOne(item: Prepared, deps: PushDeps, correlationId: string): P
   deps.metrics.add('conflicts', result.conflicts);
 
   const recordedAll = Object.keys(next).length;
-  if (recordedAll === 0 && previous !== undefined) {
-    await deps.state.deleteService(serviceKey, previous);
+  if (recordedAll === 0 && condition !== undefined) {
+    await deps.state.deleteService(serviceKey, condition);
   } else if (recordedAll > 0) {
     await deps.state.putService(
       { serviceKey, registryHash: desiredHashOf(hashesOf(next)), objects: next, lastPushAt: deps.now(), lastPushCorrelationId: correlationId },
-      previous,
+      condition,
     );
   }
   if (failed) return { ...result, outcome: 'failed' };
@@ -127,7 +132,11 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
 
   const registry = await deps.registry.readServices(keys);
   const { services: states, corrupt } = await deps.state.getServices(keys);
-  for (const c of corrupt) deps.logger.error({ correlationId, item: c }, 'corrupt state item; the service is pushed as if new');
+  const corruptVersions = new Map<string, number | undefined>();
+  for (const c of corrupt) {
+    if (c.pk === PARTITION.service) corruptVersions.set(c.sk, c.version);
+    deps.logger.error({ correlationId, item: c }, 'corrupt state item; the service is pushed as if new and its record written over');
+  }
 
   const prepared: Prepared[] = [];
   for (const serviceKey of keys) {
@@ -138,29 +147,37 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
       report.results.push(emptyResult(serviceKey, 'skipped', desired.skipped));
       continue;
     }
-    prepared.push({ serviceKey, previous: states.get(serviceKey), desired: desired.objects });
+    prepared.push({ serviceKey, previous: states.get(serviceKey), corruptVersion: corruptVersions.get(serviceKey), desired: desired.objects });
   }
 
   // The guard looks at the whole batch: many services vanishing at once is a registry
   // problem far more often than a real decommissioning.
-  let deletes = 0;
-  for (const p of prepared) {
-    const wanted = new Set(p.desired.map((o) => objectKey(o.kind, o.metadata.namespace, o.metadata.name)));
-    for (const key of Object.keys(p.previous?.objects ?? {})) if (!wanted.has(key)) deletes++;
+  const guarded = await guardDeletions(plannedDeletes(prepared), deps);
+  if (!guarded.verdict.allowed) {
+    deps.metrics.add('deletions_refused');
+    deps.logger.error({ correlationId, deletes: guarded.deletes, owned: guarded.owned }, guarded.verdict.reason);
+    for (const p of prepared) report.results.push(emptyResult(p.serviceKey, 'refused', guarded.verdict.reason));
+    return report;
   }
-  if (deletes >= deps.guard.minDeletesToCheck && !deps.guard.force) {
-    const listing = await deps.state.listServices();
-    const owned = listing.items.reduce((n, s) => n + s.objectCount, 0);
-    const verdict = checkDeletions(deletes, owned, deps.guard);
-    if (!verdict.allowed) {
+
+  // A service gone from the registry altogether is removed only while the registry as a
+  // whole still looks like itself: a wipe (a restarted, empty registry) arrives as many
+  // small debounce cycles, each under the batch guard, and must not empty the mesh cycle
+  // by cycle. The sync, which sees everything at once, applies the same rule.
+  const removals = prepared.filter((p) => p.desired.length === 0 && p.previous !== undefined && !registry.has(p.serviceKey));
+  let refusedRemovals: Set<Prepared> | undefined;
+  if (removals.length > 0 && !deps.guard.force) {
+    const wipe = await registryWipeVerdict(deps);
+    if (!wipe.allowed) {
       deps.metrics.add('deletions_refused');
-      deps.logger.error({ correlationId, deletes, owned }, verdict.reason);
-      for (const p of prepared) report.results.push(emptyResult(p.serviceKey, 'refused', verdict.reason));
-      return report;
+      deps.logger.error({ correlationId, services: removals.length }, `${wipe.reason}; services gone from the registry are kept`);
+      refusedRemovals = new Set(removals);
+      for (const p of removals) report.results.push(emptyResult(p.serviceKey, 'refused', wipe.reason));
     }
   }
 
   for (const item of prepared) {
+    if (refusedRemovals?.has(item)) continue;
     let result: ServicePushResult;
     try {
       result = await pushOne(item, deps, correlationId);
@@ -168,8 +185,15 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
       if (error instanceof StaleStateError) {
         // Another push recorded this service meanwhile: converge again from fresh state.
         try {
-          const fresh = await deps.state.getService(item.serviceKey);
-          result = await pushOne({ ...item, previous: fresh }, deps, correlationId);
+          let fresh: ServiceState | undefined;
+          let corruptVersion: number | undefined;
+          try {
+            fresh = await deps.state.getService(item.serviceKey);
+          } catch (readError) {
+            if (!(readError instanceof CorruptStateError)) throw readError;
+            corruptVersion = readError.item.version;
+          }
+          result = await pushOne({ ...item, previous: fresh, corruptVersion }, deps, correlationId);
         } catch (again) {
           result = emptyResult(item.serviceKey, 'failed', (again as Error).message);
         }
@@ -193,6 +217,60 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
     if (r.outcome === 'removed') deps.metrics.add('services_removed');
   }
   return report;
+}
+
+/** Would removing every owned service the registry no longer lists delete too much? */
+async function registryWipeVerdict(deps: PushDeps): Promise<GuardVerdict> {
+  const [all, listing] = await Promise.all([deps.registry.readAll(), deps.state.listServices()]);
+  const present = new Set(all.map((d) => serviceKeyOf(partsOf(d.microService))));
+  let owned = 0;
+  let vanished = 0;
+  for (const s of listing.items) {
+    owned += s.objectCount;
+    if (!present.has(s.serviceKey)) vanished += s.objectCount;
+  }
+  return checkDeletions(vanished, owned, deps.guard);
+}
+
+/** Owned objects that pushing these services would delete. */
+function plannedDeletes(prepared: readonly Prepared[]): number {
+  let deletes = 0;
+  for (const p of prepared) {
+    const wanted = new Set(p.desired.map((o) => objectKey(o.kind, o.metadata.namespace, o.metadata.name)));
+    for (const key of Object.keys(p.previous?.objects ?? {})) if (!wanted.has(key)) deletes++;
+  }
+  return deletes;
+}
+
+export interface GuardedDeletes {
+  verdict: GuardVerdict;
+  deletes: number;
+  owned: number;
+}
+
+async function guardDeletions(deletes: number, deps: PushDeps): Promise<GuardedDeletes> {
+  if (deletes < deps.guard.minDeletesToCheck || deps.guard.force) return { verdict: { allowed: true }, deletes, owned: 0 };
+  const listing = await deps.state.listServices();
+  const owned = listing.items.reduce((n, s) => n + s.objectCount, 0);
+  return { verdict: checkDeletions(deletes, owned, deps.guard), deletes, owned };
+}
+
+/**
+ * The mass-deletion guard over a set of services that will be pushed in several calls
+ * (the serverless push works through a debounce cycle in chunks): checked per chunk, a
+ * registry that lost every service would be deleted chunk by chunk, each chunk a small
+ * share of what is owned. Throws when the registry cannot be read.
+ */
+export async function checkPushDeletions(serviceKeys: readonly string[], deps: PushDeps): Promise<GuardedDeletes> {
+  const keys = [...new Set(serviceKeys)];
+  const registry = await deps.registry.readServices(keys);
+  const { services: states } = await deps.state.getServices(keys);
+  const prepared: Prepared[] = [];
+  for (const serviceKey of keys) {
+    const desired = desiredFor(serviceKey, registry.get(serviceKey), deps.render);
+    if (!('skipped' in desired)) prepared.push({ serviceKey, previous: states.get(serviceKey), desired: desired.objects });
+  }
+  return guardDeletions(plannedDeletes(prepared), deps);
 }
 
 export type { ObjectRef };

@@ -20,7 +20,10 @@ export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: s
   const startedAt = deps.now();
   const { desired, ...sync } = await syncOnce(deps, correlationId);
   const report: ScheduledSyncReport = { sync };
-  if (deps.cluster !== undefined && desired !== undefined) {
+  // The audit trusts the render as much as the sync does: when the sync refused the
+  // removals (the registry lost too much at once to be believed), an audit of one slice
+  // would otherwise delete that slice's objects, a slice a minute, past the guard.
+  if (deps.cluster !== undefined && desired !== undefined && sync.outcome === 'ok') {
     const shards = auditShardsAt(startedAt, deps.auditPeriodMinutes);
     report.audit = await reconcile({ ...deps, cluster: deps.cluster }, correlationId, { shards, desired });
   }

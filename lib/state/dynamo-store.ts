@@ -359,11 +359,20 @@ export function createDynamoStateStore(options: DynamoStateStoreOptions): StateS
       await batchWrite(newChunks.map((Item) => ({ PutRequest: { Item } })));
     }
     const objectsChunks = objectsSame && full !== undefined ? full.objectsChunks : newChunks.length;
-    const ok = await conditionalPut(summaryToItem(next, { version, objectsRef, objectsChunks }), previous?.version);
-    if (!ok) {
-      await deleteChunks(newChunks.map((c) => ({ [PK]: c[PK], [SK]: c[SK] })));
-      throw new StaleStateError(`${PARTITION.service}/${next.serviceKey}`, previous?.version);
+    let ok = await conditionalPut(summaryToItem(next, { version, objectsRef, objectsChunks }), previous?.version);
+    if (!ok && newChunks.length > 0) {
+      // A write whose answer was lost (timeout, 500) is retried by the SDK and then fails
+      // its own condition. If the summary now names our fresh ref, the write took effect
+      // and its object items are live. If that cannot be read, they are left for
+      // sweepOrphans rather than risk deleting live ones.
+      const current = await get(PARTITION.service, next.serviceKey).then(
+        (item) => ({ item }),
+        () => undefined,
+      );
+      if (current !== undefined && current.item?.['objectsRef'] === objectsRef) ok = true;
+      else if (current !== undefined) await deleteChunks(newChunks.map((c) => ({ [PK]: c[PK], [SK]: c[SK] })));
     }
+    if (!ok) throw new StaleStateError(`${PARTITION.service}/${next.serviceKey}`, previous?.version);
     if (full !== undefined && !objectsSame) await deleteChunks(chunkKeys(full));
     return { written: true, version };
   }

@@ -187,3 +187,54 @@ describe('scheduled sync (sync + drift audit)', () => {
     expect((await h.state.recentRuns(5)).map((r) => r.counts['repaired'])).toContain(1);
   });
 });
+
+describe('corrupt state', () => {
+  it('a service whose state item lost its object items is pushed afresh and its record written over', async () => {
+    const { QueryCommand, DeleteItemCommand } = await import('@aws-sdk/client-dynamodb');
+    h.registry.details = registry(2, 2);
+    await converge();
+    const key = (await h.state.listServices()).items[0]?.serviceKey as string;
+    const chunks = await h.dynamo.client.send(
+      new QueryCommand({ TableName: h.dynamo.tableName, KeyConditionExpression: 'pk = :p AND begins_with(sk, :s)', ExpressionAttributeValues: { ':p': { S: 'OBJ' }, ':s': { S: `${key}#` } } }),
+    );
+    expect(chunks.Items?.length).toBeGreaterThan(0);
+    for (const item of chunks.Items ?? []) await h.dynamo.client.send(new DeleteItemCommand({ TableName: h.dynamo.tableName, Key: { pk: item['pk'] as { S: string }, sk: item['sk'] as { S: string } } }));
+    expect((await h.state.getServices([key])).corrupt).toHaveLength(1);
+
+    // The service changes meanwhile: one instance fewer.
+    const detail = h.registry.details.find((d) => encodeURIComponent(d.microService.serviceName) === key.split('/')[2]);
+    detail?.instances?.pop();
+    const push = await pushServices([key], h, 'p');
+    expect(push.results[0]?.outcome).not.toBe('failed');
+    const after = await h.state.getServices([key]);
+    expect(after.corrupt).toEqual([]);
+    expect(Object.keys(after.services.get(key)?.objects ?? {})).toHaveLength(2);
+    // The object no longer wanted is an owned stray now: the resync removes it.
+    const report = await reconcile(h, 'r');
+    expect(report.deleted).toBe(1);
+    expect(await listManifests(h.folder)).toHaveLength(5);
+  });
+});
+
+describe('registry wipe', () => {
+  it('services vanishing one small push at a time are kept when the registry as a whole looks wiped', async () => {
+    h.registry.details = registry(1, 12);
+    await converge();
+    const keys = (await h.state.listServices()).items.map((s) => s.serviceKey);
+    const full = h.registry.details;
+    h.registry.details = [];
+    // Each push removes one service (2 objects): far below the batch guard's minimum.
+    for (const key of keys) {
+      const r = await pushServices([key], h, `p-${key}`);
+      expect(r.results[0]?.outcome).toBe('refused');
+    }
+    expect(await listManifests(h.folder)).toHaveLength(24);
+    expect(h.metrics.get('deletions_refused')).toBe(12);
+
+    // A real decommissioning of one service among twelve goes through.
+    h.registry.details = full.slice(1);
+    const one = await pushServices(keys, h, 'p-one');
+    expect(one.deleted).toBe(2);
+    expect(await listManifests(h.folder)).toHaveLength(22);
+  });
+});

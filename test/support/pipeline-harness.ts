@@ -37,6 +37,8 @@ export interface Harness extends PushDeps {
   state: StateStore;
   folder: string;
   folderCluster: ReturnType<typeof createFolderCluster>;
+  /** the raw DynamoDB side, to corrupt state on purpose */
+  dynamo: EmbeddedDynalite;
   /** the harness clock: `now()` returns `clock.ms`; tests move it */
   clock: { ms: number };
   close(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startHarness(options: { render?: RenderOptionsInput; clust
     now: () => clock.ms,
     clock,
     folder,
+    dynamo: dynalite,
     async close() {
       await dynalite.close();
       await rm(folder, { recursive: true, force: true });

@@ -12,10 +12,10 @@ import { silentLogger } from '../../lib/log.ts';
 import { startLocalRunner } from '../../lib/runtime/local-runner.ts';
 import { localDynamoClient, startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
 import { createDynamoStateStore } from '../../lib/state/dynamo-store.ts';
-import { clusterView, registryView, stateProblems, viewDifferences } from '../support/chaos/convergence.ts';
+import { clusterView, registryView, viewDifferences } from '../support/chaos/convergence.ts';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from '../support/chaos/dynamo-fault-proxy.ts';
-import { changedPlanted, writesToPlanted } from '../support/chaos/foreign-objects.ts';
-import { forAtMost, RunnerProbe, settleWithinOneSync, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
+import { expectConvergedWithinOneSync } from '../support/chaos/expect-converged.ts';
+import { forAtMost, RunnerProbe, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
 
 const SEED = 3303;
 const TABLE = 'sc2mesh-chaos-state';
@@ -69,17 +69,7 @@ describe(`DynamoDB throttling during an event storm (seed ${SEED})`, () => {
       const faults = Object.values(proxy.stats().faults).reduce((a, b) => a + b, 0);
       expect(faults).toBeGreaterThan(0);
 
-      const sync = await settleWithinOneSync(runner, probe, Date.now());
-      expect(sync.sync.outcome).toBe('ok');
-      expect(viewDifferences(clusterView(kube, ns, env.plantedKeys), registryView(sim, config.render, env.plantedKeys))).toEqual([]);
-      expect(await stateProblems(runner.runtime.state, kube, ns, config.render.source)).toEqual([]);
-      expect(writesToPlanted(kube.requestLog.entries, env.planted)).toEqual([]);
-      expect(changedPlanted(kube, env.planted)).toEqual([]);
-
-      kube.requestLog.clear();
-      await runner.syncNow();
-      await runner.flush();
-      expect(kube.requestLog.mutating()).toEqual([]);
+      await expectConvergedWithinOneSync(env, runner, probe);
     } finally {
       await runner.stop();
     }

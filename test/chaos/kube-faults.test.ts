@@ -9,9 +9,9 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { silentLogger } from '../../lib/log.ts';
 import { startLocalRunner } from '../../lib/runtime/local-runner.ts';
 import { KubeClusterWriter } from '../../lib/kube/index.ts';
-import { clusterView, registryView, stateProblems, viewDifferences } from '../support/chaos/convergence.ts';
-import { changedPlanted, writesToPlanted } from '../support/chaos/foreign-objects.ts';
-import { forAtMost, RunnerProbe, settleWithinOneSync, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
+import { clusterView, registryView, viewDifferences } from '../support/chaos/convergence.ts';
+import { expectConvergedWithinOneSync } from '../support/chaos/expect-converged.ts';
+import { forAtMost, RunnerProbe, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
 
 const SEED = 2202;
 let env: ChaosEnv;
@@ -56,17 +56,7 @@ describe(`Kubernetes API faults during an event storm (seed ${SEED})`, () => {
       if (!(writer instanceof KubeClusterWriter)) throw new Error('expected the Kubernetes writer');
       expect(writer.metrics.retries).toBeGreaterThan(0);
 
-      const sync = await settleWithinOneSync(runner, probe, Date.now());
-      expect(sync.sync.outcome).toBe('ok');
-      expect(viewDifferences(clusterView(kube, ns, env.plantedKeys), registryView(sim, config.render, env.plantedKeys))).toEqual([]);
-      expect(await stateProblems(runner.runtime.state, kube, ns, config.render.source)).toEqual([]);
-      expect(writesToPlanted(kube.requestLog.entries, env.planted)).toEqual([]);
-      expect(changedPlanted(kube, env.planted)).toEqual([]);
-
-      kube.requestLog.clear();
-      await runner.syncNow();
-      await runner.flush();
-      expect(kube.requestLog.mutating()).toEqual([]);
+      await expectConvergedWithinOneSync(env, runner, probe);
     } finally {
       await runner.stop();
     }

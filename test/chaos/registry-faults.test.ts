@@ -8,7 +8,8 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { silentLogger } from '../../lib/log.ts';
 import { startLocalRunner } from '../../lib/runtime/local-runner.ts';
 import { clusterView, registryView, stateProblems, viewDifferences } from '../support/chaos/convergence.ts';
-import { changedPlanted, writesToPlanted } from '../support/chaos/foreign-objects.ts';
+import { writesToPlanted } from '../support/chaos/foreign-objects.ts';
+import { expectConvergedWithinOneSync } from '../support/chaos/expect-converged.ts';
 import { registryReachable, RunnerProbe, settleWithinOneSync, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
 
 const SEED = 1101;
@@ -65,18 +66,7 @@ describe(`registry faults during an event storm (seed ${SEED})`, () => {
 
       // The faults are over once the client's breaker lets calls through again.
       await registryReachable(runner);
-      const sync = await settleWithinOneSync(runner, probe, Date.now());
-      expect(sync.sync.outcome).toBe('ok');
-      expect(viewDifferences(clusterView(kube, ns, env.plantedKeys), registryView(sim, config.render, env.plantedKeys))).toEqual([]);
-      expect(await stateProblems(runner.runtime.state, kube, ns, config.render.source)).toEqual([]);
-      expect(writesToPlanted(kube.requestLog.entries, env.planted)).toEqual([]);
-      expect(changedPlanted(kube, env.planted)).toEqual([]);
-
-      // Converged means quiet: another sync finds nothing to write.
-      kube.requestLog.clear();
-      await runner.syncNow();
-      await runner.flush();
-      expect(kube.requestLog.mutating()).toEqual([]);
+      await expectConvergedWithinOneSync(env, runner, probe);
     } finally {
       await runner.stop();
     }

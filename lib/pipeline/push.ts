@@ -99,7 +99,8 @@ async function pushOne(item: Prepared, deps: PushDeps, correlationId: string): P
     result.conflicts += outcome.conflicts.length;
     // A delete that failed stays in state, so the next push tries again.
     for (const f of outcome.failed) {
-      next[f.key] = previous?.objects[f.key] ?? '';
+      const known = previous?.objects[f.key];
+      if (known !== undefined) next[f.key] = known;
       failed = true;
       result.reason = [result.reason, `${f.key}: ${f.error}`].filter(Boolean).join('; ');
     }

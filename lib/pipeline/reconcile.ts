@@ -104,7 +104,9 @@ export async function reconcile(
       repairs.push(object);
     }
   }
-  const orphans = live.filter((o) => !wanted.has(keyOfLive(o)) && !desired.skipped.some((s) => s.key === o.annotations[SERVICE_KEY_ANNOTATION]));
+  // A skipped service keeps what it last published: its objects are not strays.
+  const skipped = new Set(desired.skipped.map((s) => s.key));
+  const orphans = live.filter((o) => !wanted.has(keyOfLive(o)) && !skipped.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? ''));
 
   const verdict = checkDeletions(orphans.length, Math.max(live.length, 1), deps.guard);
   if (!verdict.allowed) {

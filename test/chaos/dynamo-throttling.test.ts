@@ -8,14 +8,11 @@
 // the cluster equal to the registry and the state table in step with the cluster.
 // Seed: SEED (storm sequence and the proxy's fault draws).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { silentLogger } from '../../lib/log.ts';
-import { startLocalRunner } from '../../lib/runtime/local-runner.ts';
 import { localDynamoClient, startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
 import { createDynamoStateStore } from '../../lib/state/dynamo-store.ts';
-import { clusterView, registryView, viewDifferences } from '../support/chaos/convergence.ts';
 import { startDynamoFaultProxy, type DynamoFaultProxy } from '../support/chaos/dynamo-fault-proxy.ts';
-import { expectConvergedWithinOneSync } from '../support/chaos/expect-converged.ts';
-import { forAtMost, RunnerProbe, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
+import { expectConvergedWithinOneSync, startConvergedRunner } from '../support/chaos/expect-converged.ts';
+import { forAtMost, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
 
 const SEED = 3303;
 const TABLE = 'sc2mesh-chaos-state';
@@ -53,13 +50,9 @@ afterAll(async () => {
 
 describe(`DynamoDB throttling during an event storm (seed ${SEED})`, () => {
   it('converges within one sync, with state in step with the cluster', async () => {
-    const { sim, kube, storm, config } = env;
-    const ns = config.render.namespace;
-    const probe = new RunnerProbe();
-    const runner = await startLocalRunner(config, { logger: silentLogger, onEvent: probe.onEvent, periodicSync: false });
+    const { storm } = env;
+    const { runner, probe } = await startConvergedRunner(env);
     try {
-      await runner.flush();
-      expect(viewDifferences(clusterView(kube, ns, env.plantedKeys), registryView(sim, config.render, env.plantedKeys))).toEqual([]);
 
       proxy.inject({ rate: 0.1, count: 6, operations: ['PutItem', 'DeleteItem', 'BatchWriteItem'], faults: ['InternalServerError-after-effect'] });
       proxy.inject({ rate: 0.2, faults: ['ProvisionedThroughputExceededException', 'ThrottlingException'] });

@@ -9,7 +9,7 @@ import { silentLogger } from '../../lib/log.ts';
 import { startLocalRunner } from '../../lib/runtime/local-runner.ts';
 import { clusterView, registryView, stateProblems, viewDifferences } from '../support/chaos/convergence.ts';
 import { writesToPlanted } from '../support/chaos/foreign-objects.ts';
-import { expectConvergedWithinOneSync } from '../support/chaos/expect-converged.ts';
+import { expectConvergedWithinOneSync, startConvergedRunner } from '../support/chaos/expect-converged.ts';
 import { registryReachable, RunnerProbe, settleWithinOneSync, startChaosEnv, type ChaosEnv } from '../support/chaos/runner-harness.ts';
 
 const SEED = 1101;
@@ -27,11 +27,8 @@ describe(`registry faults during an event storm (seed ${SEED})`, () => {
   it('converges within one sync after restarts, dropped sockets, 5xx, resets and latency', async () => {
     const { sim, kube, storm, config } = env;
     const ns = config.render.namespace;
-    const probe = new RunnerProbe();
-    const runner = await startLocalRunner(config, { logger: silentLogger, onEvent: probe.onEvent, periodicSync: false });
+    const { runner, probe } = await startConvergedRunner(env);
     try {
-      await runner.flush();
-      expect(viewDifferences(clusterView(kube, ns, env.plantedKeys), registryView(sim, config.render, env.plantedKeys))).toEqual([]);
 
       // Restarts are not awaited: the storm goes on changing the registry while it is down.
       let restarts: Promise<void> = Promise.resolve();

@@ -2,10 +2,11 @@
 // pushes it triggers) leaves the cluster equal to the registry, state equal to the
 // cluster, sc2mesh's hands off every foreign object, and a following sync writes nothing.
 import { expect } from '@jest/globals';
-import type { LocalRunner } from '../../../lib/runtime/local-runner.ts';
+import { silentLogger } from '../../../lib/log.ts';
+import { startLocalRunner, type LocalRunner } from '../../../lib/runtime/local-runner.ts';
 import { clusterView, registryView, stateProblems, viewDifferences } from './convergence.ts';
 import { changedPlanted, writesToPlanted } from './foreign-objects.ts';
-import { settleWithinOneSync, type ChaosEnv, type RunnerProbe } from './runner-harness.ts';
+import { RunnerProbe, settleWithinOneSync, type ChaosEnv } from './runner-harness.ts';
 
 export async function expectConvergedWithinOneSync(env: ChaosEnv, runner: LocalRunner, probe: RunnerProbe): Promise<void> {
   const { sim, kube, config } = env;
@@ -22,4 +23,14 @@ export async function expectConvergedWithinOneSync(env: ChaosEnv, runner: LocalR
   await runner.syncNow();
   await runner.flush();
   expect(kube.requestLog.mutating()).toEqual([]);
+}
+
+/** A local runner over the chaos env (syncs only when asked), converged before any fault. */
+export async function startConvergedRunner(env: ChaosEnv): Promise<{ runner: LocalRunner; probe: RunnerProbe }> {
+  const probe = new RunnerProbe();
+  const runner = await startLocalRunner(env.config, { logger: silentLogger, onEvent: probe.onEvent, periodicSync: false });
+  await runner.flush();
+  const ns = env.config.render.namespace;
+  expect(viewDifferences(clusterView(env.kube, ns, env.plantedKeys), registryView(env.sim, env.config.render, env.plantedKeys))).toEqual([]);
+  return { runner, probe };
 }

@@ -25,7 +25,7 @@ import { createRegistrySource } from '../lib/runtime/registry-source.ts';
 import { watchEventHandler } from '../lib/runtime/watch-forwarder.ts';
 import { RegistryClient, WatchClient } from '../lib/servicecenter/index.ts';
 import { generateRegistry, seededRandom } from '../test/support/registry-generator.ts';
-import { startRegistrySimulator } from '../test/support/registry-simulator/simulator.ts';
+import { startRegistrySimulator } from '../lib/registry-simulator/simulator.ts';
 import { startPipelineRig } from './pipeline-support.ts';
 
 export interface DebounceBenchOptions {

@@ -110,7 +110,7 @@ export async function benchWatch(options: WatchBenchOptions = {}): Promise<Watch
 }
 
 async function runSimulator(providers: number, perProvider: number): Promise<void> {
-  const { startRegistrySimulator } = await import('../test/support/registry-simulator/simulator.ts');
+  const { startRegistrySimulator } = await import('../lib/registry-simulator/simulator.ts');
   const sim = await startRegistrySimulator({ dependencyDelayMs: 0 });
   const instances: [string, string][] = [];
   for (let p = 0; p < providers; p++) {

@@ -20,7 +20,7 @@ interface DemoFlags {
 
 async function validateFolder(root: string): Promise<{ files: number; problems: string[]; checkedBy: string }> {
   // The validator is test support (it reads the CRDs from ../shared); loaded only here.
-  const { loadIstioValidator } = await import('../../test/support/istio-validator/index.ts');
+  const { loadIstioValidator } = await import('../istio-validator/index.ts');
   const { parse } = await import('yaml');
   const validator = loadIstioValidator({ quiet: true });
   const files = await listManifests(root);

@@ -5,7 +5,7 @@ import { loadConfig } from './load.ts';
 import { CONFIG_KEYS, envNameOf } from './keys.ts';
 import { configReferenceMarkdown } from './reference.ts';
 import { ConfigLayerSchema, DEFAULT_CONFIG } from './schema.ts';
-import { expectConfigError, scratch, type Scratch } from './test-helpers.ts';
+import { expectConfigError, scratch, type Scratch } from '../../test/support/config-expect.ts';
 
 const env = { HOME: '/home/tester' };
 

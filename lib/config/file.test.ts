@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from './load.ts';
-import { expectConfigError, scratch, type Scratch } from './test-helpers.ts';
+import { expectConfigError, scratch, type Scratch } from '../../test/support/config-expect.ts';
 
 const env = { HOME: '/home/tester' };
 const CWD = '/srv/sc2mesh';

@@ -4,7 +4,7 @@ import { addRenderFlags } from '../cli/render-flags.ts';
 import { addConfigFlags, flagsToConfigInput } from './flags.ts';
 import { loadConfig } from './load.ts';
 import { CONFIG_KEYS } from './keys.ts';
-import { expectConfigError } from './test-helpers.ts';
+import { expectConfigError } from '../../test/support/config-expect.ts';
 
 const env = { HOME: '/home/tester' };
 

@@ -4,7 +4,7 @@ import { DEFAULT_RENDER_OPTIONS } from '../render/options.ts';
 import { configFromLambdaEnv, loadConfig } from './load.ts';
 import { configOrigin } from './provenance.ts';
 import { flagsToConfigInput } from './flags.ts';
-import { expectConfigError, scratch, type Scratch } from './test-helpers.ts';
+import { expectConfigError, scratch, type Scratch } from '../../test/support/config-expect.ts';
 
 const HOME = '/home/tester';
 const CWD = '/srv/sc2mesh';

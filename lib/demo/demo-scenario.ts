@@ -11,7 +11,7 @@ import { manifestPath } from '../output/manifest-folder.ts';
 import { startLocalRunner, type LocalRunner, type RunnerEvent } from '../runtime/local-runner.ts';
 
 /** The sample registry: several apps and versions, endpoints of several protocols, localities. */
-export const DEMO_SAMPLE = new URL('../../test/fixtures/registry-dump.json', import.meta.url);
+export const DEMO_SAMPLE = new URL('./sample-registry.json', import.meta.url);
 
 export interface DemoStep {
   name: string;
@@ -54,7 +54,7 @@ async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Pr
 
 export async function runDemo(options: { out: string; stateDir: string; progress?: DemoProgress; logger?: Logger }): Promise<DemoRun> {
   // The simulator is test support: loaded only here, so the product never depends on it.
-  const { startRegistrySimulator } = await import('../../test/support/registry-simulator/simulator.ts');
+  const { startRegistrySimulator } = await import('../registry-simulator/simulator.ts');
   const sample = JSON.parse(await readFile(DEMO_SAMPLE, 'utf8')) as { allServicesDetail: ServiceDetail[] };
   // Short heartbeat minimums so an expiry happens within the demo; leases are swept when the
   // script says, so the expiry's latency is timed from the registry's DELETE itself.

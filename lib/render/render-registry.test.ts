@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { renderRegistry } from './render-registry.ts';
 import { resolveRenderOptions } from './options.ts';
 import { detail, instance, service } from '../../test/support/registry-builders.ts';
-import { assertValidIstioObjects } from '../../test/support/istio-validator/index.ts';
+import { assertValidIstioObjects } from '../istio-validator/index.ts';
 
 const options = resolveRenderOptions();
 

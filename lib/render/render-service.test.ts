@@ -4,7 +4,7 @@ import { resolveRenderOptions, type RenderOptionsInput } from './options.ts';
 import type { IstioObject, ServiceEntry, WorkloadEntry, DestinationRule } from '../model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, INSTANCE_ID_ANNOTATION, MANAGED_BY_LABEL, SERVICE_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
 import { detail, group, instance, service } from '../../test/support/registry-builders.ts';
-import { assertValidIstioObjects } from '../../test/support/istio-validator/index.ts';
+import { assertValidIstioObjects } from '../istio-validator/index.ts';
 
 const render = (g: Parameters<typeof renderService>[0], opts: RenderOptionsInput = {}): ServiceRenderResult => renderService(g, resolveRenderOptions(opts));
 

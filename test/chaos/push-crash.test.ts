@@ -19,7 +19,7 @@ import { runScheduledSync } from '../../lib/pipeline/scheduled-sync.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
 import { ensureStateTable } from '../../lib/state/table.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
-import { startRegistrySimulator } from '../support/registry-simulator/simulator.ts';
+import { startRegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { RegistryStorm } from '../support/chaos/registry-storm.ts';
 import { clusterView, registryView, stateProblems, viewDifferences, VIEW_KINDS } from '../support/chaos/convergence.ts';
 import { changedPlanted, plantForeignObjects, writesToPlanted } from '../support/chaos/foreign-objects.ts';

@@ -12,7 +12,7 @@ import { createMemoryQueue } from '../../lib/queue/memory-queue.ts';
 import { runScheduledSync } from '../../lib/pipeline/scheduled-sync.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { RegistryStorm } from '../support/chaos/registry-storm.ts';
 import { clusterView, registryView, stateProblems, viewDifferences } from '../support/chaos/convergence.ts';
 import { PushProcess, QueueDriver } from '../support/chaos/push-process.ts';

@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { loadConfig, type Sc2meshConfig } from '../../lib/config/index.ts';
 import { startLocalRunner, type LocalRunner } from '../../lib/runtime/local-runner.ts';
@@ -20,7 +20,7 @@ let stateDir: string;
 let config: Sc2meshConfig;
 
 beforeAll(async () => {
-  sim = await startRegistrySimulator({ seed: JSON.parse(await readFile('test/fixtures/registry-dump.json', 'utf8')) as unknown, dependencyDelayMs: 20 });
+  sim = await startRegistrySimulator({ seed: JSON.parse(await readFile('lib/demo/sample-registry.json', 'utf8')) as unknown, dependencyDelayMs: 20 });
   kube = await startKubeApiServer({ namespace: 'sc2mesh' });
   stateDir = await mkdtemp(join(tmpdir(), 'sc2mesh-run-'));
   config = await loadConfig({

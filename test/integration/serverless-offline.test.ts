@@ -4,7 +4,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { startSqsFake, type SqsFake } from '../support/sqs-fake/server.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
@@ -33,7 +33,7 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   // The fixture lists SERVICECENTER itself, as a real dump with withShared would.
-  sim = await startRegistrySimulator({ selfRegister: false, seed: JSON.parse(await readFile('test/fixtures/registry-dump.json', 'utf8')) as unknown });
+  sim = await startRegistrySimulator({ selfRegister: false, seed: JSON.parse(await readFile('lib/demo/sample-registry.json', 'utf8')) as unknown });
   kube = await startKubeApiServer({ namespace: 'sc2mesh' });
   sqs = await startSqsFake({ queues: [QUEUE] });
   dynamo = await startEmbeddedDynalite({ tableName: TABLE });

@@ -4,8 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, RegistryError, ErrorCodes } from '../../lib/servicecenter/index.ts';
 import { ValidationError } from '../../lib/model/validation.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
-import { eventually } from '../support/registry-simulator/eventually.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
+import { eventually } from '../../lib/registry-simulator/eventually.ts';
 
 let sim: RegistrySimulator;
 let client: RegistryClient;

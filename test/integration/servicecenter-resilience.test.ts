@@ -6,9 +6,9 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { RegistryClient, RegistryError, RegistryUnavailableError, TransportError } from '../../lib/servicecenter/index.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 
-const TLS_DIR = new URL('../support/registry-simulator/tls/', import.meta.url);
+const TLS_DIR = new URL('../../lib/registry-simulator/tls/', import.meta.url);
 const tlsFile = (name: string): string => readFileSync(new URL(name, TLS_DIR), 'utf8');
 
 /** An address nothing listens on (bound once, then released). */

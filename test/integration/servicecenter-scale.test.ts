@@ -1,7 +1,7 @@
 // A 10,000-service registry: listed and dumped correctly in one call each, and watched.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { RegistryClient, WatchClient } from '../../lib/servicecenter/index.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 
 const SERVICES = 10_000;
 const APPS = 40;

@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { WatchClient, type WatchClientEvent, type WatchClientOptions } from '../../lib/servicecenter/index.ts';
-import { startRegistrySimulator, type RegistrySimulator, type RegistrySimulatorOptions } from '../support/registry-simulator/simulator.ts';
-import { delay, eventually } from '../support/registry-simulator/eventually.ts';
+import { startRegistrySimulator, type RegistrySimulator, type RegistrySimulatorOptions } from '../../lib/registry-simulator/simulator.ts';
+import { delay, eventually } from '../../lib/registry-simulator/eventually.ts';
 
 const CONSUMER = 'sc2mesh-watcher';
 
@@ -309,7 +309,7 @@ describe('WatchClient: addresses', () => {
 });
 
 describe('WatchClient: TLS and token auth', () => {
-  const tls = (name: string): string => readFileSync(new URL(`../support/registry-simulator/tls/${name}`, import.meta.url), 'utf8');
+  const tls = (name: string): string => readFileSync(new URL(`../../lib/registry-simulator/tls/${name}`, import.meta.url), 'utf8');
   let sim: RegistrySimulator;
   beforeAll(async () => {
     sim = await startRegistrySimulator({ dependencyDelayMs: 0, auth: { users: { watcher: 'pw' } }, tls: { key: tls('server-key.pem'), cert: tls('server.pem') } });

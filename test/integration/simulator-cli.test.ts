@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('../support/registry-simulator/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../lib/registry-simulator/main.ts', import.meta.url));
 let dir: string;
 
 function run(args: string[]): { child: ChildProcess; firstLine: Promise<string>; exit: Promise<{ code: number | null; stderr: string }> } {

@@ -1,8 +1,8 @@
 // The simulator's REST API against the reference (../shared/reference/servicecomb/README.md),
 // spoken to with plain fetch so the client under test cannot hide a wire mistake.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
-import { eventually } from '../support/registry-simulator/eventually.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
+import { eventually } from '../../lib/registry-simulator/eventually.ts';
 
 let sim: RegistrySimulator;
 

@@ -2,8 +2,8 @@
 // liveness rules (pings, read deadline, a vanished consumer, restarts, slow consumers).
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import WebSocket from 'ws';
-import { startRegistrySimulator, type RegistrySimulator, type RegistrySimulatorOptions } from '../support/registry-simulator/simulator.ts';
-import { delay, eventually } from '../support/registry-simulator/eventually.ts';
+import { startRegistrySimulator, type RegistrySimulator, type RegistrySimulatorOptions } from '../../lib/registry-simulator/simulator.ts';
+import { delay, eventually } from '../../lib/registry-simulator/eventually.ts';
 
 interface Watcher {
   ws: WebSocket;

@@ -6,8 +6,8 @@ import { loadConfig, type Sc2meshConfig } from '../../lib/config/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { serviceKeyOf } from '../../lib/names/service-names.ts';
 import { startWatcher, type Watcher, type WatcherOptions } from '../../lib/runtime/watcher-service.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../support/registry-simulator/simulator.ts';
-import { eventually } from '../support/registry-simulator/eventually.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
+import { eventually } from '../../lib/registry-simulator/eventually.ts';
 import { RecordingQueue } from '../support/pipeline-harness.ts';
 
 const key = (serviceName: string, appId = 'shop'): string => serviceKeyOf({ environment: '', appId, serviceName });

@@ -21,14 +21,14 @@ import { runCli } from '../support/run-cli.ts';
 import { parseDirtyMessage } from '../../lib/queue/dirty-message.ts';
 import { parsePushEvent, parseResyncEvent, parseSyncEvent } from '../../lib/runtime/lambda-events.ts';
 import { loadConfig } from '../../lib/config/index.ts';
-import { expectConfigError } from '../../lib/config/test-helpers.ts';
+import { expectConfigError } from '../support/config-expect.ts';
 import { handlePushBatch } from '../../lib/pipeline/push-batch.ts';
 import { DEFAULT_DEBOUNCE_CONFIG } from '../../lib/debounce/config.ts';
 import { listManifests } from '../../lib/output/manifest-folder.ts';
 import { serviceKeyOf } from '../../lib/names/service-names.ts';
 import { createLogger } from '../../lib/log.ts';
 import type { QueueRecord } from '../../lib/queue/work-queue.ts';
-import { assertValidIstioObjects } from '../support/istio-validator/index.ts';
+import { assertValidIstioObjects } from '../../lib/istio-validator/index.ts';
 import { detail, instance, service } from '../support/registry-builders.ts';
 import { startHarness } from '../support/pipeline-harness.ts';
 

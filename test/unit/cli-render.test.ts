@@ -1,11 +1,11 @@
 import { describe, it, expect } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../support/run-cli.ts';
-import { assertValidIstioObjects } from '../support/istio-validator/index.ts';
+import { assertValidIstioObjects } from '../../lib/istio-validator/index.ts';
 
 const run = runCli;
 
-const FIXTURE = 'test/fixtures/registry-dump.json';
+const FIXTURE = 'lib/demo/sample-registry.json';
 const WITH_BAD = 'test/fixtures/registry-dump-with-bad-services.json';
 
 describe('sc2mesh render', () => {

@@ -2,16 +2,16 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { compileCelRules } from '../support/istio-validator/cel-rules.ts';
-import { loadCrdSchemas, resolveSharedDir } from '../support/istio-validator/crd-files.ts';
+import { compileCelRules } from '../../lib/istio-validator/cel-rules.ts';
+import { loadCrdSchemas, resolveSharedDir } from '../../lib/istio-validator/crd-files.ts';
 import {
   assertValidIstioObjects,
   loadIstioValidator,
   MISSING_CRDS_NOTICE,
   type IstioValidator,
   type ValidationCause,
-} from '../support/istio-validator/index.ts';
-import { buildSchemaNode } from '../support/istio-validator/structural-schema.ts';
+} from '../../lib/istio-validator/index.ts';
+import { buildSchemaNode } from '../../lib/istio-validator/structural-schema.ts';
 
 type Json = Record<string, unknown>;
 

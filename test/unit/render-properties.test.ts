@@ -8,7 +8,7 @@ import { resolveRenderOptions } from '../../lib/render/options.ts';
 import { INSTANCE_ID_ANNOTATION, SERVICE_KEY_ANNOTATION } from '../../lib/model/ownership.ts';
 import type { ServiceDetail } from '../../lib/model/registry.ts';
 import type { IstioObject } from '../../lib/model/istio.ts';
-import { loadIstioValidator } from '../support/istio-validator/index.ts';
+import { loadIstioValidator } from '../../lib/istio-validator/index.ts';
 
 function shuffle<T>(list: readonly T[], seed: number): T[] {
   const rnd = seededRandom(seed);

@@ -11,7 +11,7 @@ import type { RenderOptions } from '../../../lib/render/options.ts';
 import { decodeApplied } from '../../../lib/pipeline/applied-entry.ts';
 import type { StateStore } from '../../../lib/state/state-store.ts';
 import type { KubeApiServer, JsonObject } from '../kube-api-server/index.ts';
-import type { RegistrySimulator } from '../registry-simulator/simulator.ts';
+import type { RegistrySimulator } from '../../../lib/registry-simulator/simulator.ts';
 
 /** `Kind/name` → spec */
 export type View = Record<string, unknown>;

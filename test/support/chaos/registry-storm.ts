@@ -3,7 +3,7 @@
 // removed. Changes go straight into the simulator's store (the registry side of the test
 // never fails); the same seed gives the same sequence of changes, so a failing scenario
 // replays with the same registry history.
-import type { RegistrySimulator } from '../registry-simulator/simulator.ts';
+import type { RegistrySimulator } from '../../../lib/registry-simulator/simulator.ts';
 import { seededRandom } from '../registry-generator.ts';
 import { serviceKeyOf } from '../../../lib/names/service-names.ts';
 

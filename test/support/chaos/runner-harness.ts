@@ -13,7 +13,7 @@ import { SERVICE_KEY_ANNOTATION } from '../../../lib/model/ownership.ts';
 import type { LocalRunner, RunnerEvent } from '../../../lib/runtime/local-runner.ts';
 import type { ScheduledSyncReport } from '../../../lib/pipeline/scheduled-sync.ts';
 import { startKubeApiServer, type KubeApiServer } from '../kube-api-server/index.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../registry-simulator/simulator.ts';
+import { startRegistrySimulator, type RegistrySimulator } from '../../../lib/registry-simulator/simulator.ts';
 import { RegistryStorm } from './registry-storm.ts';
 import { plantForeignObjects, type PlantedObject } from './foreign-objects.ts';
 

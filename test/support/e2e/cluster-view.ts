@@ -6,7 +6,7 @@ import { parseGovernDump } from '../../../lib/model/govern-dump.ts';
 import type { RenderOptions } from '../../../lib/render/options.ts';
 import { renderRegistry, type RegistryRender } from '../../../lib/render/render-registry.ts';
 import type { KubeApiServer, RequestLogEntry } from '../kube-api-server/index.ts';
-import type { RegistrySimulator } from '../registry-simulator/simulator.ts';
+import type { RegistrySimulator } from '../../../lib/registry-simulator/simulator.ts';
 
 /** What an object is, as far as sc2mesh decides it: its labels, annotations and spec. */
 export interface ObjectContent {

@@ -4,8 +4,8 @@
 // validation (422 with causes) and dry runs.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
-import type { IstioValidator } from '../istio-validator/index.ts';
-import { pruneResource } from '../istio-validator/pruning.ts';
+import type { IstioValidator } from '../../../lib/istio-validator/index.ts';
+import { pruneResource } from '../../../lib/istio-validator/pruning.ts';
 import { clone, deepEqual, FieldSetError, isObject, type Json, type JsonObject } from './field-sets.ts';
 import { matchesFields, matchesSelector, parseFieldSelector, parseLabelSelector, SelectorParseError } from './label-selector.ts';
 import { recordUpdate, rfc3339, sameOwnership, serverSideApply } from './managed-fields.ts';

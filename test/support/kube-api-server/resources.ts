@@ -3,9 +3,9 @@
 // lists merge by key under server-side apply. The schema is the real CRD's (read from
 // ../shared by the istio-validator's loader); without it, the typed models' skeleton.
 import type { IstioKind } from '../../../lib/model/istio.ts';
-import { loadCrdSchemas, resolveSharedDir } from '../istio-validator/crd-files.ts';
-import { kubernetesModelsSkeleton } from '../istio-validator/kubernetes-models-fields.ts';
-import { buildSchemaNode, type SchemaNode } from '../istio-validator/structural-schema.ts';
+import { loadCrdSchemas, resolveSharedDir } from '../../../lib/istio-validator/crd-files.ts';
+import { kubernetesModelsSkeleton } from '../../../lib/istio-validator/kubernetes-models-fields.ts';
+import { buildSchemaNode, type SchemaNode } from '../../../lib/istio-validator/structural-schema.ts';
 
 export type { SchemaNode };
 

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { IstioKind } from '../../../lib/model/istio.ts';
-import { loadIstioValidator, type IstioValidator } from '../istio-validator/index.ts';
+import { loadIstioValidator, type IstioValidator } from '../../../lib/istio-validator/index.ts';
 import { apiGroupDoc, apiGroupList, apiResourceList, coreApiVersions, coreResourceList, namespaceList, namespaceObject, versionInfo } from './discovery.ts';
 import { openApiGroupVersion, openApiRoot } from './openapi.ts';
 import { FaultInjector, type FaultDecision, type FaultSpec } from './faults.ts';

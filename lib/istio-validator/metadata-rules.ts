@@ -1,8 +1,8 @@
 // Layer 1: the checks the API server makes before the CRD schema is consulted: TypeMeta
 // (customResourceValidator.ValidateTypeMeta) and ObjectMeta (apimachinery
 // ValidateObjectMeta with NameIsDNSSubdomain), with apimachinery's messages.
-import type { IstioKind } from '../../../lib/model/istio.ts';
-import { ISTIO_API_VERSION } from '../../../lib/model/istio.ts';
+import type { IstioKind } from '../model/istio.ts';
+import { ISTIO_API_VERSION } from '../model/istio.ts';
 import { fieldError, type ValidationCause } from './validation-cause.ts';
 
 export const ISTIO_KINDS: readonly IstioKind[] = ['DestinationRule', 'ServiceEntry', 'WorkloadEntry'];

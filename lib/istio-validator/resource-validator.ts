@@ -1,7 +1,7 @@
 // One kind's validation pipeline, in the API server's order: TypeMeta, pruning (unknown
 // fields), ObjectMeta, OpenAPI value checks, list types, then CEL unless an earlier error
 // makes the object too malformed for rules (strategy.go's hasBlockingErr).
-import type { IstioKind } from '../../../lib/model/istio.ts';
+import type { IstioKind } from '../model/istio.ts';
 import { compileCelRules, type CelRuleSet } from './cel-rules.ts';
 import type { JSONSchemaProps } from './json-schema-props.ts';
 import { kubernetesModelsSkeleton } from './kubernetes-models-fields.ts';

@@ -3,7 +3,7 @@
 // CRD's structural schema (pruning, OpenAPI value checks, list types) and its CEL rules.
 // The CRDs are read from ../shared/reference/istio; without them the value checks come
 // from @kubernetes-models/istio and CEL rules are skipped, with a one-line notice.
-import type { IstioKind } from '../../../lib/model/istio.ts';
+import type { IstioKind } from '../model/istio.ts';
 import { loadCrdSchemas, resolveSharedDir } from './crd-files.ts';
 import { ISTIO_KINDS } from './metadata-rules.ts';
 import {

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type ts from 'typescript';
-import type { IstioKind } from '../../../lib/model/istio.ts';
+import type { IstioKind } from '../model/istio.ts';
 import type { SchemaNode } from './structural-schema.ts';
 
 const MODELS_DIR = path.join('node_modules', '@kubernetes-models', 'istio', 'networking.istio.io', 'v1');

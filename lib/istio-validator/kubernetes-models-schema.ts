@@ -5,7 +5,7 @@ import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1
 import { ServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry';
 import { WorkloadEntry } from '@kubernetes-models/istio/networking.istio.io/v1/WorkloadEntry';
 import type { ErrorObject } from 'ajv';
-import type { IstioKind } from '../../../lib/model/istio.ts';
+import type { IstioKind } from '../model/istio.ts';
 import type { ValueCheck } from './openapi-schema.ts';
 
 interface ValidatingModel {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { IstioKind } from '../../../lib/model/istio.ts';
-import { parseOrThrow } from '../../../lib/model/validation.ts';
+import type { IstioKind } from '../model/istio.ts';
+import { parseOrThrow } from '../model/validation.ts';
 import { jsonSchemaPropsSchema, type JSONSchemaProps } from './json-schema-props.ts';
 
 export const SHARED_DIR_ENV = 'SC2MESH_SHARED_DIR';
@@ -19,7 +19,7 @@ const CRD_FILES: Record<IstioKind, string> = {
   DestinationRule: 'destinationrules.crd.yaml',
 };
 
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The `shared` folder: the explicit option, else $SC2MESH_SHARED_DIR, else ../shared beside the repo. */
 export function resolveSharedDir(sharedDir?: string): string {

@@ -3,7 +3,7 @@ import { expect } from '@jest/globals';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, type ConfigSource } from './errors.ts';
+import { ConfigError, type ConfigSource } from '../../lib/config/errors.ts';
 
 export interface Scratch {
   readonly dir: string;

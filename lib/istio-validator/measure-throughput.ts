@@ -1,6 +1,6 @@
 // Prints validate() throughput (objects/second) for typical objects. A figure to read,
 // not a test: run it with
-//   npm exec -- node --disable-warning=ExperimentalWarning test/support/istio-validator/measure-throughput.ts
+//   npm exec -- node --disable-warning=ExperimentalWarning lib/istio-validator/measure-throughput.ts
 import { loadIstioValidator } from './index.ts';
 
 const API = 'networking.istio.io/v1';

@@ -5,15 +5,8 @@ import { z } from 'zod';
 import { CycleStateSchema, parseCycleState, type Cycle } from '../debounce/cycle.ts';
 import { ValidationError, describeValue, parseOrThrow } from '../model/validation.ts';
 import { PARTITION, PK, SK, TTL_ATTRIBUTE } from './table.ts';
-import {
-  RUN_KINDS,
-  RUN_OUTCOMES,
-  type AuditCursor,
-  type CorruptItem,
-  type ServiceRecord,
-  type ServiceSummary,
-  type StoredRunRecord,
-} from './state-store.ts';
+import { randomBytes } from 'node:crypto';
+import { RUN_KINDS, RUN_OUTCOMES, type CorruptItem, type ServiceRecord, type ServiceSummary, type StoredRunRecord } from './state-store.ts';
 
 export type Item = Record<string, unknown>;
 
@@ -26,11 +19,11 @@ const hash = z.string().min(1).max(256);
 const epochMs = z.number().int().nonnegative();
 const version = z.number().int().positive();
 
-const SummaryItemSchema = z.object({
+// Loose: fields added to ServiceRecord are kept (see recordExtras).
+const SummaryItemSchema = z.looseObject({
   [PK]: z.literal(PARTITION.service),
   [SK]: z.string().min(1),
   registryHash: hash,
-  registryRevision: z.string().optional(),
   lastPushAt: epochMs,
   lastPushCorrelationId: z.string().optional(),
   objectCount: z.number().int().nonnegative(),
@@ -71,15 +64,6 @@ const RunItemSchema = z.object({
   [TTL_ATTRIBUTE]: z.number().int().nonnegative(),
 });
 
-const AuditItemSchema = z.object({
-  [PK]: z.literal(PARTITION.audit),
-  [SK]: z.string().min(1),
-  after: z.string().nullable(),
-  roundStartedAt: epochMs,
-  updatedAt: epochMs,
-  version,
-});
-
 function describeItem(item: Item): string {
   return `${String(item[PK])}/${String(item[SK])}`;
 }
@@ -103,11 +87,31 @@ function check<S extends z.ZodType>(schema: S, item: Item): { ok: true; value: z
   }
 }
 
+/** Attributes of a summary item that are not ServiceRecord fields of a caller's. */
+const SUMMARY_ATTRIBUTES = new Set([PK, SK, 'objectCount', 'objectsRef', 'objectsChunks', 'version']);
+/** Written by older versions and read by nobody: dropped on the way in. */
+const RETIRED_ATTRIBUTES = new Set(['registryRevision']);
+const RECORD_FIELDS = new Set(['serviceKey', 'registryHash', 'objects', 'lastPushAt', 'lastPushCorrelationId']);
+
+/**
+ * The fields of a record beyond the ones this module knows, so that an optional field
+ * added to ServiceRecord is stored without a change here. Bookkeeping keys are dropped:
+ * a caller may pass a whole ServiceState as the record.
+ */
+export function recordExtras(record: object): Record<string, unknown> {
+  const extras: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(record)) {
+    if (v !== undefined && !RECORD_FIELDS.has(k) && !SUMMARY_ATTRIBUTES.has(k) && !RETIRED_ATTRIBUTES.has(k)) extras[k] = v;
+  }
+  return extras;
+}
+
 export function summaryFromItem(item: Item): { ok: true; value: ServiceSummary } | { ok: false; corrupt: CorruptItem } {
   const r = check(SummaryItemSchema, item);
   if (!r.ok) return r;
   const i = r.value;
   const s: ServiceSummary = {
+    ...recordExtras(i),
     serviceKey: i[SK],
     registryHash: i.registryHash,
     lastPushAt: i.lastPushAt,
@@ -116,7 +120,6 @@ export function summaryFromItem(item: Item): { ok: true; value: ServiceSummary }
     objectsRef: i.objectsRef,
     objectsChunks: i.objectsChunks,
   };
-  if (i.registryRevision !== undefined) s.registryRevision = i.registryRevision;
   if (i.lastPushCorrelationId !== undefined) s.lastPushCorrelationId = i.lastPushCorrelationId;
   if ((i.objectsChunks === 0) !== (i.objectsRef === '')) {
     return {
@@ -129,10 +132,10 @@ export function summaryFromItem(item: Item): { ok: true; value: ServiceSummary }
 
 export function summaryToItem(record: ServiceRecord, meta: { version: number; objectsRef: string; objectsChunks: number }): Item {
   return {
+    ...recordExtras(record),
     [PK]: PARTITION.service,
     [SK]: record.serviceKey,
     registryHash: record.registryHash,
-    registryRevision: record.registryRevision,
     lastPushAt: record.lastPushAt,
     lastPushCorrelationId: record.lastPushCorrelationId,
     objectCount: Object.keys(record.objects).length,
@@ -140,6 +143,23 @@ export function summaryToItem(record: ServiceRecord, meta: { version: number; ob
     objectsChunks: meta.objectsChunks,
     version: meta.version,
   };
+}
+
+/**
+ * A fresh name for the object items of one write, carrying the version of the summary
+ * that write makes current. Once a summary at version V is written, an item of its
+ * service with another ref and a ref version up to V can never become current any more
+ * (a write for V lost or crashed), so the write deletes it; items of a higher version
+ * may belong to a write still under way and are left alone.
+ */
+export function newObjectsRef(version: number): string {
+  return `${version}.${randomBytes(8).toString('hex')}`;
+}
+
+/** The version a ref was written for; 0 for refs of older releases (plain hex). */
+export function refVersion(ref: string): number {
+  const m = /^(\d+)\./.exec(ref);
+  return m === null ? 0 : Number(m[1]);
 }
 
 export function chunkSortKey(serviceKey: string, ref: string, chunk: number): string {
@@ -187,7 +207,6 @@ const ServiceRecordSchema = z.object({
     .min(1)
     .refine((k) => Buffer.byteLength(k) <= MAX_SERVICE_KEY_BYTES, { message: `longer than ${MAX_SERVICE_KEY_BYTES} bytes` }),
   registryHash: hash,
-  registryRevision: z.string().min(1).optional(),
   objects: z.record(z.string().min(1), hash),
   lastPushAt: epochMs,
   lastPushCorrelationId: z.string().min(1).optional(),
@@ -225,11 +244,4 @@ const RunRecordSchema = RunItemSchema.omit({ [PK]: true, [SK]: true, [TTL_ATTRIB
 
 export function validateRunRecord(run: unknown): void {
   parseOrThrow(RunRecordSchema, run, 'run');
-}
-
-export function auditFromItem(item: Item): { ok: true; value: { cursor: AuditCursor; version: number } } | { ok: false; corrupt: CorruptItem } {
-  const r = check(AuditItemSchema, item);
-  if (!r.ok) return r;
-  const i = r.value;
-  return { ok: true, value: { cursor: { after: i.after, roundStartedAt: i.roundStartedAt, updatedAt: i.updatedAt }, version: i.version } };
 }

@@ -1,15 +1,21 @@
 // What sc2mesh remembers between runs, behind one small interface: per service, what was
-// last pushed; the debounce cycle; recent runs; the drift-audit cursor. Every write that
-// two invocations could race on is conditional on a version number (DynamoDB has
-// transactions, dynalite does not, and single-item conditions are enough here).
+// last pushed; the debounce cycle; recent runs. Every write that two invocations could
+// race on is conditional on a version number (DynamoDB has transactions, dynalite does
+// not, and single-item conditions are enough here). Two implementations: DynamoDB
+// (dynamo-store.ts, also on dynalite) and memory (memory-store.ts, for unit tests); one
+// contract suite (test/support/state-store-contract.ts) runs against both.
 import type { Cycle } from '../debounce/cycle.ts';
 
-/** What a push records for one service. */
+/**
+ * What a push records for one service. A plain JSON-like type: an optional field added
+ * here is stored and read back by both stores without changes to them (it then also sits
+ * in the summary the per-minute sync lists, so keep such fields small), and a change to it
+ * alone is a change worth writing.
+ */
 export interface ServiceRecord {
   serviceKey: string;
   /** hash of the registry's view of the service, as the sync computes it */
   registryHash: string;
-  registryRevision?: string;
   /** objectKey → short content hash of every object applied for this service */
   objects: Record<string, string>;
   lastPushAt: number;
@@ -17,12 +23,7 @@ export interface ServiceRecord {
 }
 
 /** The compact per-service item the per-minute sync lists. */
-export interface ServiceSummary {
-  serviceKey: string;
-  registryHash: string;
-  registryRevision?: string;
-  lastPushAt: number;
-  lastPushCorrelationId?: string;
+export interface ServiceSummary extends Omit<ServiceRecord, 'objects'> {
   objectCount: number;
   /** bumped by every write; the condition of the next one */
   version: number;
@@ -63,10 +64,16 @@ export interface Listing<T> {
 }
 
 export interface FullListing extends Listing<ServiceState> {
-  /** OBJ items no summary refers to (left by a crash or a lost race); see sweepOrphans */
+  /**
+   * Object items no summary refers to: left by a crash between the steps of a write, and
+   * removed by that service's next write or deletion (never by a background sweep).
+   * Always empty in memory.
+   */
   orphans: { sk: string; writtenAt: number }[];
 }
 
+// 'push' and 'audit' are recorded by nobody yet; they stay so that `status` can show them
+// as soon as their runs record themselves.
 export const RUN_KINDS = ['sync', 'push', 'resync', 'audit'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_OUTCOMES = ['ok', 'partial', 'error', 'refused'] as const;
@@ -87,13 +94,6 @@ export interface RunRecord {
 export interface StoredRunRecord extends RunRecord {
   /** epoch seconds; DynamoDB's TTL deletes the item some time after */
   expiresAt: number;
-}
-
-export interface AuditCursor {
-  /** last service key audited in this round; null = start of a round */
-  after: string | null;
-  roundStartedAt: number;
-  updatedAt: number;
 }
 
 export interface Versioned<T> {
@@ -122,20 +122,18 @@ export interface StateStore {
   getServices(serviceKeys: readonly string[]): Promise<{ services: Map<string, ServiceState>; corrupt: CorruptItem[] }>;
   /**
    * Record a push. Conditional on `previous` (undefined = must not exist yet); throws
-   * StaleStateError when someone else wrote first. Makes no write at all when
-   * registryHash, registryRevision and objects equal `previous` (lastPush* then stay).
+   * StaleStateError when someone else wrote first. Makes no write at all when every field
+   * but lastPush* equals `previous` (lastPush* then stay).
    */
   putService(next: ServiceRecord, previous: PreviousService | undefined): Promise<PutResult>;
   /** Forget a service (conditional on its version); throws StaleStateError. */
   deleteService(serviceKey: string, previous: PreviousService): Promise<void>;
   /**
    * Seed services quickly (batch writes, no conditions, version 1): tests, benchmarks,
-   * imports. Meant for keys not yet present: an existing summary is overwritten and its
-   * old object items are left for sweepOrphans.
+   * imports. Meant for keys not yet present: an existing summary is overwritten, and its
+   * old object items go with that service's next write.
    */
   importServices(records: readonly ServiceRecord[]): Promise<number>;
-  /** Delete OBJ items no summary refers to that were written before `olderThan` (ms epoch). */
-  sweepOrphans(olderThan: number): Promise<number>;
 
   getCycle(name?: string): Promise<Versioned<Cycle>>;
   /** Replace the cycle if its version is still `expectedVersion` (0 = absent); false if not. */
@@ -144,11 +142,6 @@ export interface StateStore {
   recordRun(run: RunRecord): Promise<StoredRunRecord>;
   /** Newest first; expired records are left out even before DynamoDB's TTL removes them. */
   recentRuns(limit?: number): Promise<StoredRunRecord[]>;
-  /** Delete expired run records (for local mode: dynalite has no TTL). */
-  deleteExpiredRuns(): Promise<number>;
-
-  getAuditCursor(): Promise<Versioned<AuditCursor | null>>;
-  setAuditCursor(next: AuditCursor, expectedVersion: number): Promise<boolean>;
 
   readonly metrics: Readonly<StateMetrics>;
   resetMetrics(): void;

@@ -5,9 +5,9 @@
 //   pk      sk                                  item
 //   SVC     <serviceKey>                        service summary: registryHash, version, ...
 //   OBJ     <serviceKey>#<ref>#<chunk>          per-object content hashes of one service
+//                                               (ref = <version>.<random>, see items.ts)
 //   CYCLE   <name>                              debounce cycle state (CAS on version)
 //   RUN     <startedAt, 13 digits>#<id>         run record for `sc2mesh status` (TTL)
-//   AUDIT   CURSOR                              drift-audit cursor (CAS on version)
 //
 // The per-minute sync reads only the compact SVC items (one paginated Query); the larger
 // object maps sit in OBJ items that only a push (for its few services) or a full resync
@@ -29,10 +29,8 @@ export const PARTITION = {
   objects: 'OBJ',
   cycle: 'CYCLE',
   run: 'RUN',
-  audit: 'AUDIT',
 } as const;
 
-export const AUDIT_CURSOR_SK = 'CURSOR';
 export const DEFAULT_CYCLE_NAME = 'push';
 
 export function stateTableDefinition(tableName: string): CreateTableCommandInput {

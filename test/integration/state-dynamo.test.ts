@@ -3,11 +3,14 @@ import { describe, it, expect, beforeAll, afterAll, beforeEach } from '@jest/glo
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
+// What every StateStore does is in the shared contract (state-contract.test.ts); this file
+// holds what only the DynamoDB layout has: object items, capacity, TTL, persistence.
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { localDynamoClient, startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
 import { createDynamoStateStore } from '../../lib/state/dynamo-store.ts';
 import { chunkSortKey } from '../../lib/state/items.ts';
-import { CorruptStateError, StaleStateError, type CorruptItem, type ServiceRecord, type StateStore } from '../../lib/state/state-store.ts';
+import { DELETING_HASH } from '../../lib/state/service-records.ts';
+import { CorruptStateError, type CorruptItem, type FullListing, type ServiceRecord, type StateStore } from '../../lib/state/state-store.ts';
 import { PARTITION, TTL_ATTRIBUTE } from '../../lib/state/table.ts';
 
 const TABLE = 'sc2mesh-state-test';
@@ -17,6 +20,48 @@ let doc: DynamoDBDocumentClient;
 let store: StateStore;
 let clock = NOW;
 const corrupt: CorruptItem[] = [];
+
+
+/**
+ * A second store on the same table whose client fails one request, as a process killed
+ * there would: by default the summary's PutItem, or what `arm` names. A Query of object
+ * items is the first step after a summary was written.
+ */
+interface CrashingStore {
+  store: StateStore;
+  arm(step: 'PutItem SVC' | 'Query OBJ'): void;
+  crashed(): string | undefined;
+  close(): void;
+}
+
+function crashingStore(endpoint: string): CrashingStore {
+  const client = localDynamoClient(endpoint);
+  let armed: string | undefined = 'PutItem SVC';
+  let crashed: string | undefined;
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = JSON.stringify(args.input);
+      const step = context.commandName === 'PutItemCommand' && input.includes('"Item":{"pk":"SVC"') ? 'PutItem SVC' : context.commandName === 'QueryCommand' && input.includes('":pk":"OBJ"') ? 'Query OBJ' : undefined;
+      if (step !== undefined && step === armed) {
+        armed = undefined;
+        crashed = step;
+        throw new Error(`crash at ${step}`);
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'crashOnce' },
+  );
+  return {
+    store: createDynamoStateStore({ client, tableName: TABLE, now: () => clock, onCorrupt: () => {} }),
+    arm: (step) => {
+      armed = step;
+      crashed = undefined;
+    },
+    crashed: () => crashed,
+    close: () => client.destroy(),
+  };
+}
+let crashing: CrashingStore;
 
 beforeAll(async () => {
   db = await startEmbeddedDynalite({ tableName: TABLE });
@@ -32,37 +77,20 @@ beforeEach(() => {
   corrupt.length = 0;
   clock = NOW;
   store.resetMetrics();
+  crashing?.close();
+  crashing = crashingStore(db.endpoint);
 });
 
 function record(serviceKey: string, objects: Record<string, string>, registryHash = 'aaaaaaaaaaaaaaaa'): ServiceRecord {
-  return { serviceKey, registryHash, registryRevision: '7', objects, lastPushAt: clock, lastPushCorrelationId: 'corr-1' };
+  return { serviceKey, registryHash, objects, lastPushAt: clock, lastPushCorrelationId: 'corr-1' };
 }
 
-describe('service records', () => {
-  it('round-trips a record and lists its compact summary', async () => {
-    const r = record('prod/shop/cart', { 'ServiceEntry/mesh/cart': '1111111111111111', 'WorkloadEntry/mesh/cart-1': '2222222222222222' });
-    expect(await store.putService(r, undefined)).toEqual({ written: true, version: 1 });
-    const back = await store.getService('prod/shop/cart');
-    expect(back).toMatchObject({ ...r, version: 1, objectCount: 2, objectsChunks: 1 });
-    expect(back?.objects).toEqual(r.objects);
-    const listed = (await store.listServices()).items.find((s) => s.serviceKey === 'prod/shop/cart');
-    expect(listed).toMatchObject({ registryHash: r.registryHash, objectCount: 2, version: 1 });
-    expect(listed).not.toHaveProperty('objects');
-    expect(await store.getService('prod/shop/none')).toBeUndefined();
-  });
+function orphansOf(serviceKey: string, listing: FullListing): FullListing['orphans'] {
+  return listing.orphans.filter((o) => o.sk.startsWith(`${serviceKey}#`));
+}
 
-  it('makes no write for a record that did not change', async () => {
-    const r = record('prod/shop/noop', { 'ServiceEntry/mesh/noop': '1111111111111111' });
-    await store.putService(r, undefined);
-    const prev = await store.getService(r.serviceKey);
-    store.resetMetrics();
-    const result = await store.putService({ ...r, lastPushAt: clock + 60_000, lastPushCorrelationId: 'corr-2' }, prev);
-    expect(result).toEqual({ written: false, version: 1 });
-    expect(store.metrics.writes).toBe(0);
-    expect(store.metrics.writeUnits).toBe(0);
-  });
-
-  it('writes only the summary when the objects did not change', async () => {
+describe('object items (what only DynamoDB has)', () => {
+  it('writes only the summary, one unit, when the objects did not change', async () => {
     const r = record('prod/shop/hash-only', { 'ServiceEntry/mesh/h': '1111111111111111' });
     await store.putService(r, undefined);
     const prev = await store.getService(r.serviceKey);
@@ -70,26 +98,6 @@ describe('service records', () => {
     expect(await store.putService({ ...r, registryHash: 'bbbbbbbbbbbbbbbb' }, prev)).toEqual({ written: true, version: 2 });
     expect(store.metrics.writes).toBe(1);
     expect(store.metrics.writeUnits).toBe(1);
-    const back = await store.getService(r.serviceKey);
-    expect(back).toMatchObject({ registryHash: 'bbbbbbbbbbbbbbbb', objectsRef: prev?.objectsRef, objects: r.objects });
-  });
-
-  it('replaces the object items on change and leaves no orphans', async () => {
-    const r = record('prod/shop/changes', { 'ServiceEntry/mesh/c': '1111111111111111', 'WorkloadEntry/mesh/c-1': '2222222222222222' });
-    await store.putService(r, undefined);
-    const v1 = await store.getService(r.serviceKey);
-    const next = { ...r, objects: { 'ServiceEntry/mesh/c': '1111111111111111', 'WorkloadEntry/mesh/c-2': '3333333333333333' } };
-    expect(await store.putService(next, v1)).toEqual({ written: true, version: 2 });
-    const v2 = await store.getService(r.serviceKey);
-    expect(v2?.objects).toEqual(next.objects);
-    expect(v2?.objectsRef).not.toBe(v1?.objectsRef);
-    const full = await store.listServicesWithObjects();
-    expect(full.orphans).toEqual([]);
-    expect(full.items.find((s) => s.serviceKey === r.serviceKey)?.objects).toEqual(next.objects);
-    // emptying the map drops the object items
-    expect(await store.putService({ ...next, objects: {} }, v2)).toEqual({ written: true, version: 3 });
-    expect(await store.getService(r.serviceKey)).toMatchObject({ objects: {}, objectCount: 0, objectsChunks: 0, objectsRef: '' });
-    expect((await store.listServicesWithObjects()).orphans).toEqual([]);
   });
 
   it('splits a very large object map over several items and reads it back whole', async () => {
@@ -101,108 +109,145 @@ describe('service records', () => {
     expect(back?.objects).toEqual(objects);
     const { services } = await store.getServices(['prod/big/fleet']);
     expect(services.get('prod/big/fleet')?.objects).toEqual(objects);
+    // shrinking it to one item removes every item of the old ref
+    await store.putService(record('prod/big/fleet', { 'ServiceEntry/mesh/fleet': '1111111111111111' }), back);
+    expect(orphansOf('prod/big/fleet', await store.listServicesWithObjects())).toEqual([]);
   });
 
-  it('fails a conditional write on a version mismatch with StaleStateError, cleaning up', async () => {
-    const r = record('prod/shop/race', { 'ServiceEntry/mesh/r': '1111111111111111' });
-    await store.putService(r, undefined);
-    const seenByA = await store.getService(r.serviceKey);
-    const seenByB = await store.getService(r.serviceKey);
-    await store.putService({ ...r, objects: { 'ServiceEntry/mesh/r': 'aaaaaaaaaaaaaaaa' } }, seenByA);
-    const error = await store.putService({ ...r, objects: { 'ServiceEntry/mesh/r': 'bbbbbbbbbbbbbbbb' } }, seenByB).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(StaleStateError);
-    expect((error as StaleStateError).message).toContain('SVC/prod/shop/race');
-    expect((error as StaleStateError).expectedVersion).toBe(1);
-    expect((await store.getService(r.serviceKey))?.objects).toEqual({ 'ServiceEntry/mesh/r': 'aaaaaaaaaaaaaaaa' });
-    expect((await store.listServicesWithObjects()).orphans).toEqual([]);
-    // creating what already exists is stale too
-    await expect(store.putService(r, undefined)).rejects.toThrow(StaleStateError);
-  });
-
-  it('lets exactly one of two concurrent creators win', async () => {
-    const results = await Promise.allSettled([
-      store.putService(record('prod/shop/twin', { 'ServiceEntry/mesh/t': '1111111111111111' }), undefined),
-      store.putService(record('prod/shop/twin', { 'ServiceEntry/mesh/t': '2222222222222222' }), undefined),
-    ]);
-    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(rejected).toHaveLength(1);
-    expect(rejected[0]?.reason).toBeInstanceOf(StaleStateError);
-  });
-
-  it('deletes conditionally, with its object items', async () => {
+  it('deletes a service with its object items', async () => {
     const r = record('prod/shop/gone', { 'ServiceEntry/mesh/g': '1111111111111111' });
     await store.putService(r, undefined);
     const prev = await store.getService(r.serviceKey);
     if (prev === undefined) throw new Error('missing');
-    await expect(store.deleteService(r.serviceKey, { version: 7 })).rejects.toThrow(StaleStateError);
     await store.deleteService(r.serviceKey, prev);
-    expect(await store.getService(r.serviceKey)).toBeUndefined();
     const chunk = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: PARTITION.objects, sk: chunkSortKey(r.serviceKey, prev.objectsRef, 0) } }));
     expect(chunk.Item).toBeUndefined();
+    expect(orphansOf(r.serviceKey, await store.listServicesWithObjects())).toEqual([]);
   });
 
-  it('validates a record before writing, naming the field', async () => {
-    await expect(store.putService({ ...record('prod/x/y', {}), registryHash: '' }, undefined)).rejects.toThrow(/service\.registryHash/);
-    await expect(store.putService(record('prod/x/y', { 'ServiceEntry/mesh/y': '' }), undefined)).rejects.toThrow(/service\.objects/);
-    await expect(store.putService(record('k'.repeat(901), {}), undefined)).rejects.toThrow(/service\.serviceKey.*900 bytes/);
-  });
-
-  it('reports a corrupt item and skips it instead of failing the listing', async () => {
-    await store.putService(record('prod/ok/fine', {}), undefined);
+  it('names the field and value of a hand-edited item', async () => {
     await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'SVC', sk: 'prod/bad/hand-edited', registryHash: 42, lastPushAt: 1, objectCount: 0, objectsRef: '', objectsChunks: 0, version: 3 } }));
     const listing = await store.listServices();
-    expect(listing.items.map((s) => s.serviceKey)).toContain('prod/ok/fine');
-    expect(listing.items.map((s) => s.serviceKey)).not.toContain('prod/bad/hand-edited');
     expect(listing.corrupt).toEqual([expect.objectContaining({ pk: 'SVC', sk: 'prod/bad/hand-edited', field: 'item SVC/prod/bad/hand-edited.registryHash', value: 42, version: 3 })]);
-    expect(corrupt.map((c) => c.sk)).toContain('prod/bad/hand-edited');
     const error = await store.getService('prod/bad/hand-edited').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptStateError);
     expect((error as CorruptStateError).message).toMatch(/registryHash.*got 42/);
-    // the push can overwrite it using the version the error reports
-    const version = (error as CorruptStateError).item.version;
-    expect(version).toBe(3);
-    await store.putService(record('prod/bad/hand-edited', {}), { version: 3 });
-    expect(await store.getService('prod/bad/hand-edited')).toMatchObject({ version: 4, registryHash: 'aaaaaaaaaaaaaaaa' });
   });
 
-  it('sweeps object items no summary refers to once they are old enough', async () => {
-    const sk = chunkSortKey('prod/crashed/push', '00000000deadbeef', 0);
-    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ', sk, serviceKey: 'prod/crashed/push', ref: '00000000deadbeef', chunk: 0, objects: { a: 'b' }, writtenAt: NOW - 3_600_000 } }));
-    expect((await store.listServicesWithObjects()).orphans).toEqual([{ sk, writtenAt: NOW - 3_600_000 }]);
-    expect(await store.sweepOrphans(NOW - 7_200_000)).toBe(0);
-    expect(await store.sweepOrphans(NOW - 900_000)).toBe(1);
-    expect((await store.listServicesWithObjects()).orphans).toEqual([]);
+  it('reports a summary whose object items are missing as corrupt', async () => {
+    const r = record('prod/bad/no-items', { 'ServiceEntry/mesh/n': '1111111111111111' });
+    await store.putService(r, undefined);
+    const prev = await store.getService(r.serviceKey);
+    await doc.send(new DeleteCommand({ TableName: TABLE, Key: { pk: PARTITION.objects, sk: chunkSortKey(r.serviceKey, prev?.objectsRef ?? '', 0) } }));
+    const error = await store.getService(r.serviceKey).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CorruptStateError);
+    expect((error as CorruptStateError).item).toMatchObject({ sk: r.serviceKey, field: 'objectsRef', version: 1 });
+  });
+
+  it('reads back a summary written by an older release (registryRevision, a plain hex ref) and cleans up after it', async () => {
+    const key = 'prod/old/release';
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'SVC', sk: key, registryHash: 'aaaaaaaaaaaaaaaa', registryRevision: '7', lastPushAt: 1, objectCount: 1, objectsRef: '00000000deadbeef', objectsChunks: 1, version: 4 } }));
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ', sk: chunkSortKey(key, '00000000deadbeef', 0), serviceKey: key, ref: '00000000deadbeef', chunk: 0, objects: { 'ServiceEntry/mesh/o': '1111111111111111' }, writtenAt: 1 } }));
+    const old = await store.getService(key);
+    expect(old).not.toHaveProperty('registryRevision');
+    expect(old?.objects).toEqual({ 'ServiceEntry/mesh/o': '1111111111111111' });
+    if (old === undefined) throw new Error('missing');
+    expect(await store.putService({ serviceKey: key, registryHash: 'aaaaaaaaaaaaaaaa', objects: old.objects, lastPushAt: 2 }, old)).toEqual({ written: false, version: 4 });
+    await store.putService({ serviceKey: key, registryHash: 'aaaaaaaaaaaaaaaa', objects: { 'ServiceEntry/mesh/o': '2222222222222222' }, lastPushAt: 2 }, old);
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
   });
 });
 
-describe('run records and the audit cursor', () => {
-  it('stores runs with a TTL in epoch seconds and lists the newest live ones first', async () => {
-    const day = 86_400_000;
-    for (let i = 0; i < 5; i++) {
-      const startedAt = NOW - 10 * day + i * 3 * day; // -10d, -7d, -4d, -1d, +2d
-      const stored = await store.recordRun({ id: `run-${i}`, kind: i % 2 === 0 ? 'sync' : 'push', startedAt, finishedAt: startedAt + 150, outcome: 'ok', counts: { services: i } });
-      expect(stored.expiresAt).toBe(Math.floor((startedAt + 7 * day) / 1000));
-    }
-    const raw = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'RUN', sk: `${String(NOW - day).padStart(13, '0')}#run-3` } }));
-    expect(typeof raw.Item?.[TTL_ATTRIBUTE]).toBe('number');
-    expect(raw.Item?.[TTL_ATTRIBUTE]).toBe(Math.floor((NOW + 6 * day) / 1000));
-    const recent = await store.recentRuns(10);
-    expect(recent.map((r) => r.id)).toEqual(['run-4', 'run-3', 'run-2']);
-    expect(await store.recentRuns(2)).toHaveLength(2);
-    expect(await store.deleteExpiredRuns()).toBe(2);
-    expect((await store.recentRuns(10)).map((r) => r.id)).toEqual(['run-4', 'run-3', 'run-2']);
-    await expect(store.recordRun({ id: 'x', kind: 'nap' as 'sync', startedAt: 1, finishedAt: 2, outcome: 'ok', counts: {} })).rejects.toThrow(/run\.kind/);
+describe('nothing is orphaned for good: a crash between the steps of a write', () => {
+  it('between the object items and the summary: the service\'s next write removes them', async () => {
+    const key = 'prod/crash/before-summary';
+    const first = record(key, { 'ServiceEntry/mesh/c': '1111111111111111' });
+    await store.putService(first, undefined);
+    const v1 = await store.getService(key);
+    await expect(crashing.store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '2222222222222222' } }, v1)).rejects.toThrow(/crash/);
+    expect(crashing.crashed()).toBe('PutItem SVC');
+    expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
+    // readers still see the old state, whole
+    expect(await store.getService(key)).toMatchObject({ version: 1, objects: first.objects });
+    // the retried push (same version) and its items
+    await store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '3333333333333333' } }, v1);
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
+    expect(await store.getService(key)).toMatchObject({ version: 2, objects: { 'ServiceEntry/mesh/c': '3333333333333333' } });
   });
 
-  it('moves the audit cursor with compare-and-set', async () => {
-    expect(await store.getAuditCursor()).toEqual({ value: null, version: 0 });
-    const c1 = { after: 'prod/a/b', roundStartedAt: NOW, updatedAt: NOW };
-    expect(await store.setAuditCursor(c1, 0)).toBe(true);
-    expect(await store.setAuditCursor({ ...c1, after: 'prod/z' }, 0)).toBe(false);
-    expect(await store.getAuditCursor()).toEqual({ value: c1, version: 1 });
-    expect(await store.setAuditCursor({ ...c1, after: null }, 1)).toBe(true);
-    expect((await store.getAuditCursor()).value?.after).toBeNull();
+  it('of a creation: the next creation removes them', async () => {
+    const key = 'prod/crash/creation';
+    await expect(crashing.store.putService(record(key, { 'ServiceEntry/mesh/c': '1111111111111111' }), undefined)).rejects.toThrow(/crash/);
+    expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
+    await store.putService(record(key, { 'ServiceEntry/mesh/c': '2222222222222222' }), undefined);
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
+  });
+
+  it('between the summary and removing the old items: the write still counts, and the next write removes them', async () => {
+    const key = 'prod/crash/after-summary';
+    const first = record(key, { 'ServiceEntry/mesh/c': '1111111111111111' });
+    await store.putService(first, undefined);
+    const v1 = await store.getService(key);
+    crashing.arm('Query OBJ');
+    expect(await crashing.store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '2222222222222222' } }, v1)).toEqual({ written: true, version: 2 });
+    expect(crashing.crashed()).toBe('Query OBJ');
+    expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
+    const v2 = await store.getService(key);
+    // even a write that keeps the object map cleans up
+    await store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '2222222222222222' }, registryHash: 'bbbbbbbbbbbbbbbb' }, v2);
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
+  });
+
+  it('in a deletion, after the summary let go of its objects: it stays, dirty, until a deletion finishes', async () => {
+    const key = 'prod/crash/deletion';
+    await store.putService(record(key, { 'ServiceEntry/mesh/c': '1111111111111111' }), undefined);
+    const v1 = await store.getService(key);
+    if (v1 === undefined) throw new Error('missing');
+    crashing.arm('Query OBJ');
+    await expect(crashing.store.deleteService(key, v1)).rejects.toThrow(/crash/);
+    const left = await store.getService(key);
+    // a hash no registry state has: the sync sees it and the push finishes the deletion
+    expect(left).toMatchObject({ version: 2, registryHash: DELETING_HASH, objects: {}, objectCount: 0 });
+    expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
+    if (left === undefined) throw new Error('missing');
+    await store.deleteService(key, left);
+    expect(await store.getService(key)).toBeUndefined();
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
+  });
+
+  it('leaves alone the items of a write under way for a later version', async () => {
+    const key = 'prod/crash/in-flight';
+    const first = record(key, { 'ServiceEntry/mesh/c': '1111111111111111' });
+    await store.putService(first, undefined);
+    const v1 = await store.getService(key);
+    // a slow writer put its items for version 3, having read version 2...
+    const slowRef = '3.00000000cafef00d';
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { pk: 'OBJ', sk: chunkSortKey(key, slowRef, 0), serviceKey: key, ref: slowRef, chunk: 0, objects: { a: 'b' }, writtenAt: NOW } }));
+    // ...while version 2 is being written: its clean-up must not take them
+    await store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '2222222222222222' } }, v1);
+    expect(orphansOf(key, await store.listServicesWithObjects()).map((o) => o.sk)).toEqual([chunkSortKey(key, slowRef, 0)]);
+    // once version 3 is written by someone else, they can never become current
+    await store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '3333333333333333' } }, await store.getService(key));
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
+  });
+
+  it('an import over an existing service: its next write removes the old items', async () => {
+    const key = 'prod/import/twice';
+    await store.importServices([record(key, { 'ServiceEntry/mesh/i': '1111111111111111' })]);
+    await store.importServices([record(key, { 'ServiceEntry/mesh/i': '2222222222222222' })]);
+    expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
+    await store.putService({ ...record(key, {}), registryHash: 'bbbbbbbbbbbbbbbb' }, await store.getService(key));
+    expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
+  });
+});
+
+describe('run records', () => {
+  it('stores the TTL attribute DynamoDB expires them by, in epoch seconds', async () => {
+    const day = 86_400_000;
+    await store.recordRun({ id: 'run-ttl', kind: 'sync', startedAt: NOW - day, finishedAt: NOW - day + 150, outcome: 'ok', counts: { services: 3 } });
+    const raw = await doc.send(new GetCommand({ TableName: TABLE, Key: { pk: 'RUN', sk: `${String(NOW - day).padStart(13, '0')}#run-ttl` } }));
+    expect(typeof raw.Item?.[TTL_ATTRIBUTE]).toBe('number');
+    expect(raw.Item?.[TTL_ATTRIBUTE]).toBe(Math.floor((NOW + 6 * day) / 1000));
   });
 });
 

@@ -1,5 +1,7 @@
-// Measures one render in a fresh process, so peak RSS is the render's own: reads a dump
-// file, times JSON.parse, then times validation + render, and prints one JSON line.
+// Measures the render in a fresh process, so peak RSS is the render's own: reads a dump
+// file, then RUNS times parses it (JSON.parse) and validates + renders it, and prints one
+// JSON line with every run's figures. One run on a shared machine swings by tens of
+// per cent, so the caller reports the median run.
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseGovernDump } from '../lib/model/govern-dump.ts';
@@ -7,34 +9,56 @@ import { renderRegistry } from '../lib/render/render-registry.ts';
 import { resolveRenderOptions } from '../lib/render/options.ts';
 import { generateRegistry } from '../test/support/registry-generator.ts';
 
-const file = process.argv[2];
-if (file === undefined) throw new Error('usage: render-worker.ts DUMP.json');
-const text = readFileSync(file, 'utf8');
+export interface RenderRun {
+  parseMs: number;
+  validateMs: number;
+  renderOnlyMs: number;
+  /** validation + render: everything after JSON.parse */
+  renderMs: number;
+}
 
-// A warm-up render of a small registry keeps JIT compilation out of the measured one
+export interface RenderWorkerOutput {
+  services: number;
+  instances: number;
+  objects: number;
+  bytes: number;
+  runs: RenderRun[];
+  peakRssMb: number;
+}
+
+const file = process.argv[2];
+const runCount = Number(process.argv[3] ?? '5');
+if (file === undefined || !Number.isInteger(runCount) || runCount < 1) throw new Error('usage: render-worker.ts DUMP.json [RUNS]');
+const text = readFileSync(file, 'utf8');
+const options = resolveRenderOptions();
+
+// A warm-up render of a small registry keeps JIT compilation out of the measured ones
 // (JSON.parse is native and needs none), so the ratio compares steady states.
 const warm = generateRegistry({ services: 300, instancesPerService: 10, seed: 99 });
-renderRegistry(parseGovernDump(JSON.parse(JSON.stringify(warm)) as unknown).services, resolveRenderOptions());
+renderRegistry(parseGovernDump(JSON.parse(JSON.stringify(warm)) as unknown).services, options);
 
-const t0 = performance.now();
-const raw = JSON.parse(text) as unknown;
-const t1 = performance.now();
-const dump = parseGovernDump(raw);
-const t2 = performance.now();
-const result = renderRegistry(dump.services, resolveRenderOptions());
-const t3 = performance.now();
+// Started with --expose-gc: each run then begins on a clean heap instead of paying for
+// the garbage the run before it left behind.
+const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 
-const instances = dump.services.reduce((n, d) => n + (d.instances?.length ?? 0), 0);
-process.stdout.write(
-  `${JSON.stringify({
+const runs: RenderRun[] = [];
+let summary = { services: 0, instances: 0, objects: 0 };
+for (let i = 0; i < runCount; i++) {
+  collect();
+  const t0 = performance.now();
+  const raw = JSON.parse(text) as unknown;
+  const t1 = performance.now();
+  const dump = parseGovernDump(raw);
+  const t2 = performance.now();
+  const result = renderRegistry(dump.services, options);
+  const t3 = performance.now();
+  runs.push({ parseMs: t1 - t0, validateMs: t2 - t1, renderOnlyMs: t3 - t2, renderMs: t3 - t1 });
+  summary = {
     services: dump.services.length,
-    instances,
+    instances: dump.services.reduce((n, d) => n + (d.instances?.length ?? 0), 0),
     objects: result.objects.length,
-    bytes: text.length,
-    parseMs: t1 - t0,
-    validateMs: t2 - t1,
-    renderOnlyMs: t3 - t2,
-    renderMs: t3 - t1,
-    peakRssMb: process.resourceUsage().maxRSS / 1024,
-  })}\n`,
-);
+  };
+}
+
+const output: RenderWorkerOutput = { ...summary, bytes: text.length, runs, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+process.stdout.write(`${JSON.stringify(output)}\n`);

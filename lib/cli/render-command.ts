@@ -32,8 +32,10 @@ export async function runRender(flags: RenderCommandFlags, io: CommandIo): Promi
   io.stdout.write(formatObjects(result.objects, flags.output));
   for (const r of dump.rejected) io.stderr.write(`skipped ${r.service}: ${r.reason}\n`);
   for (const s of result.skipped) io.stderr.write(`skipped ${s.display}: ${s.reason}\n`);
+  for (const s of result.services) for (const i of s.skippedInstances) io.stderr.write(`skipped ${s.display}: instance ${i.instanceId}: ${i.reason}\n`);
   for (const s of result.services) for (const w of s.warnings) io.stderr.write(`warning ${s.display}: ${w}\n`);
-  return dump.rejected.length + result.skipped.length > 0 ? EXIT_PARTIAL : EXIT_OK;
+  // A skipped instance is data left out just as a skipped service is: the same exit code.
+  return dump.rejected.length + result.skipped.length + result.instancesSkipped > 0 ? EXIT_PARTIAL : EXIT_OK;
 }
 
 export function renderCommand(io: CommandIo, setExit: (code: number) => void): Command {
@@ -45,8 +47,8 @@ export function renderCommand(io: CommandIo, setExit: (code: number) => void): C
   command.addHelpText(
     'after',
     `
-Exit codes: 0 every service rendered; 3 some services skipped (one line each on stderr,
-the rest still printed); 1 the input or a flag could not be used.
+Exit codes: 0 every service rendered; 3 some services or instances skipped (one line
+each on stderr, the rest still printed); 1 the input or a flag could not be used.
 
 Examples:
   sc2mesh render --input dump.json > mesh.yaml

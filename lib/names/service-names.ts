@@ -78,8 +78,8 @@ export function hostFor(template: string, parts: ServiceKeyParts): string {
  * a hash of the key. The hash is always there: `a-b` + `c` and `a` + `b-c` would
  * otherwise both read `a-b-c`. ≤ 63 characters, so it also serves as a label value.
  */
-export function objectNameFor(template: string, parts: ServiceKeyParts): string {
-  const suffix = nameSuffixHash(serviceKeyOf(parts));
+export function objectNameFor(template: string, parts: ServiceKeyParts, keyHash: string = serviceKeyHash(serviceKeyOf(parts))): string {
+  const suffix = keyHash;
   const readable = toReadable(template.replace(PLACEHOLDER_RE, (_m, name: string) => valueOf(name, parts)));
   const head = readable.slice(0, DNS_LABEL_MAX - suffix.length - 1).replace(/-+$/, '');
   return head === '' ? `svc-${suffix}` : `${head}-${suffix}`;
@@ -87,7 +87,15 @@ export function objectNameFor(template: string, parts: ServiceKeyParts): string 
 
 /** WorkloadEntry name: the service's name plus a hash of the instance id. */
 export function workloadEntryName(serviceObjectName: string, instanceId: string): string {
-  return `${serviceObjectName}-${nameSuffixHash(instanceId)}`;
+  return `${serviceObjectName}-${workloadEntrySuffix(instanceId)}`;
+}
+
+/**
+ * The part of a WorkloadEntry name after `<service name>-`. All of one service's entries
+ * share that prefix, so ordering them by suffix orders them by name, on short strings.
+ */
+export function workloadEntrySuffix(instanceId: string): string {
+  return nameSuffixHash(instanceId);
 }
 
 const NUMERIC_VERSION_RE = /^[0-9]+(\.[0-9]+)*$/;
@@ -110,6 +118,14 @@ export function appLabelFor(serviceName: string): string {
 export const AUDIT_SHARDS = 60;
 
 /** Audit shard of a service (label SHARD_LABEL on each of its objects). */
-export function shardOf(parts: ServiceKeyParts): number {
-  return Number.parseInt(nameSuffixHash(serviceKeyOf(parts)), 16) % AUDIT_SHARDS;
+export function shardOf(parts: ServiceKeyParts, keyHash: string = serviceKeyHash(serviceKeyOf(parts))): number {
+  return Number.parseInt(keyHash, 16) % AUDIT_SHARDS;
+}
+
+/**
+ * The hash of a service key behind both its object name and its shard; a renderer that
+ * already holds the key computes it once and passes it to both.
+ */
+export function serviceKeyHash(key: string): string {
+  return nameSuffixHash(key);
 }

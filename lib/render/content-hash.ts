@@ -5,6 +5,15 @@ import { CONTENT_HASH_ANNOTATION } from '../model/ownership.ts';
 import type { IstioObject } from '../model/istio.ts';
 
 /**
+ * The one definition of the hashed text, from the JSON of each part. Exported so the
+ * render hot path can assemble the JSON of shared parts (labels, port maps) once per
+ * service instead of once per object; it must then equal what `contentHashOf` computes.
+ */
+export function contentHashFromJson(kind: string, name: string, labelsJson: string, annotationsJson: string, specJson: string): string {
+  return shortHash(`${kind}\n${name}\n${labelsJson}\n${annotationsJson}\n${specJson}`);
+}
+
+/**
  * Hash of what sc2mesh decides about an object: kind, name, labels, annotations (less the
  * hash itself) and spec. Objects are built in a fixed key order, so JSON.stringify is
  * canonical. `labelsJson` lets a caller serialise a label map shared by many objects once.
@@ -15,7 +24,7 @@ export function contentHashOf(object: IstioObject, labelsJson: string = JSON.str
     const { [CONTENT_HASH_ANNOTATION]: _ignored, ...rest } = annotations;
     annotations = rest;
   }
-  return shortHash(`${object.kind}\n${object.metadata.name}\n${labelsJson}\n${JSON.stringify(annotations)}\n${JSON.stringify(object.spec)}`);
+  return contentHashFromJson(object.kind, object.metadata.name, labelsJson, JSON.stringify(annotations), JSON.stringify(object.spec));
 }
 
 /** Stamps the hash annotation in place and returns it. */

@@ -1,5 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
-import { parseEndpoint, protocolFor } from './endpoint.ts';
+import fc from 'fast-check';
+import { parseEndpoint, parseEndpointFully, protocolFor } from './endpoint.ts';
 
 describe('parseEndpoint', () => {
   it.each([
@@ -17,9 +18,10 @@ describe('parseEndpoint', () => {
     ['rest://[FD00::A]:8080', 'fd00::a', 'ipv6', 8080, 'HTTP', 'http-8080'],
     ['rest://Orders-1.Example.COM:8080/api', 'orders-1.example.com', 'hostname', 8080, 'HTTP', 'http-8080'],
     ['REST://10.0.0.5:8080', '10.0.0.5', 'ipv4', 8080, 'HTTP', 'http-8080'],
-  ])('%s', (raw, address, kind, port, protocol, portName) => {
+  ])('%s', (raw, address, kind, port, protocol) => {
     const r = parseEndpoint(raw);
-    expect(r).toEqual({ ok: true, endpoint: { scheme: raw.split(':')[0]!.toLowerCase(), address, addressKind: kind, port, protocol, portName } });
+    expect(r).toEqual({ ok: true, endpoint: { scheme: raw.split(':')[0]!.toLowerCase(), address, addressKind: kind, port, protocol } });
+    expect(parseEndpointFully(raw)).toEqual(r);
   });
 
   it.each([
@@ -46,6 +48,25 @@ describe('parseEndpoint', () => {
       expect(r.reason).toContain(fragment);
       expect(r.reason).toContain(JSON.stringify(raw));
     }
+  });
+
+  it('property: the hand-parsed IPv4 path agrees with the general parser on every input', () => {
+    const octet = fc.oneof(fc.integer({ min: 0, max: 300 }).map(String), fc.constantFrom('00', '01', '010', '1a', '', '256', '-1'));
+    const endpoint = fc
+      .record({
+        scheme: fc.constantFrom('rest', 'REST', 'Rest', 'highway', 'grpc', 'h2', 'http2', 'r2d2', '2rest', 'a+b', ''),
+        sep: fc.constantFrom('://', ':/', '//', ':///'),
+        host: fc.oneof(fc.array(octet, { minLength: 3, maxLength: 5 }).map((o) => o.join('.')), fc.constantFrom('0.0.0.0', '10.0.0.1', 'host', '[::1]')),
+        port: fc.oneof(fc.integer({ min: -1, max: 70000 }).map((p) => `:${p}`), fc.constantFrom('', ':', ':08080', ':123456', ':80a', ':00001')),
+        tail: fc.constantFrom('', '?sslEnabled=true', '?a=1&sslEnabled=TRUE', '?sslEnabled=false', '?x#frag', '#f', '/path', '?', '?sslEnabled=true#x'),
+      })
+      .map((p) => `${p.scheme}${p.sep}${p.host}${p.port}${p.tail}`);
+    fc.assert(
+      fc.property(fc.oneof(endpoint, fc.string({ maxLength: 40 })), (raw) => {
+        expect(parseEndpoint(raw)).toEqual(parseEndpointFully(raw));
+      }),
+      { numRuns: 5000 },
+    );
   });
 
   it('never guesses HTTP for binary or unknown protocols', () => {

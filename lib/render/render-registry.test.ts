@@ -16,14 +16,36 @@ describe('renderRegistry', () => {
     assertValidIstioObjects(r.objects);
   });
 
-  it('renders the other services when one is bad', () => {
+  it('renders the other services when one cannot be rendered at all', () => {
+    const ports = (host: string) => Array.from({ length: 129 }, (_, i) => `rest://${host}:${10000 + i}`);
     const r = renderRegistry(
-      [detail(service({ serviceName: 'good' }), [instance()]), detail(service({ serviceName: 'bad' }), [instance({ endpoints: ['rest://10.0.0.1'] })]), detail(service({ serviceName: 'fine' }), [instance()])],
+      [
+        detail(service({ serviceName: 'good' }), [instance()]),
+        detail(service({ serviceName: 'bad' }), [instance({ endpoints: ports('10.0.0.1') }), instance({ endpoints: ports('10.0.0.2').map((e) => e.replace(':1', ':2')) })]),
+        detail(service({ serviceName: 'fine' }), [instance()]),
+      ],
       options,
     );
     expect(r.services.map((s) => s.display).sort()).toEqual(['shop/fine', 'shop/good']);
     expect(r.skipped.map((s) => s.display)).toEqual(['shop/bad']);
     expect(r.objects).toHaveLength(4);
+  });
+
+  it('publishes the good instances of a service with a bad one, and counts the bad ones', () => {
+    const r = renderRegistry(
+      [
+        detail(service({ serviceName: 'mixed' }), [instance({ instanceId: 'ok-1' }), instance({ instanceId: 'bad-1', endpoints: ['rest://10.0.0.1'] })]),
+        detail(service({ serviceName: 'worse' }), [instance({ instanceId: 'bad-2', endpoints: ['rest://0.0.0.0:80'] }), instance({ instanceId: 'bad-3', endpoints: ['x'] })]),
+      ],
+      options,
+    );
+    expect(r.skipped).toEqual([]);
+    expect(r.instancesSkipped).toBe(3);
+    expect(r.published).toBe(1);
+    const mixed = r.services.find((s) => s.display === 'shop/mixed');
+    expect(mixed?.objects.map((o) => o.kind)).toEqual(['ServiceEntry', 'WorkloadEntry']);
+    expect(mixed?.skippedInstances.map((i) => i.instanceId)).toEqual(['bad-1']);
+    expect(r.services.find((s) => s.display === 'shop/worse')?.skippedInstances.map((i) => i.instanceId)).toEqual(['bad-2', 'bad-3']);
   });
 
   it('counts instances and published instances', () => {

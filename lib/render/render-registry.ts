@@ -14,6 +14,8 @@ export interface RegistryRender {
   objects: IstioObject[];
   instances: number;
   published: number;
+  /** instances left out of rendered services for a bad endpoint (each service lists its own in `skippedInstances`) */
+  instancesSkipped: number;
 }
 
 /** The exact-case claimant wins a case-folded clash; otherwise the smallest key. */
@@ -59,10 +61,12 @@ export function renderRegistry(details: readonly ServiceDetail[], options: Rende
   const objects: IstioObject[] = [];
   let instances = 0;
   let published = 0;
+  let instancesSkipped = 0;
   for (const s of services) {
     instances += s.instances;
     published += s.published;
+    instancesSkipped += s.skippedInstances.length;
     for (const o of s.objects) objects.push(o);
   }
-  return { services, skipped, objects, instances, published };
+  return { services, skipped, objects, instances, published, instancesSkipped };
 }

@@ -2,7 +2,8 @@ import { describe, it, expect } from '@jest/globals';
 import { renderService, type RenderedService, type ServiceRenderResult } from './render-service.ts';
 import { resolveRenderOptions, type RenderOptionsInput } from './options.ts';
 import type { IstioObject, ServiceEntry, WorkloadEntry, DestinationRule } from '../model/istio.ts';
-import { CONTENT_HASH_ANNOTATION, INSTANCE_ID_ANNOTATION, MANAGED_BY_LABEL, SERVICE_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
+import { CONTENT_HASH_ANNOTATION, INSTANCE_ID_ANNOTATION, MANAGED_BY_LABEL, SERVICE_IDS_ANNOTATION, SERVICE_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
+import { contentHashOf } from './content-hash.ts';
 import { detail, group, instance, service } from '../../test/support/registry-builders.ts';
 import { assertValidIstioObjects } from '../istio-validator/index.ts';
 
@@ -113,6 +114,33 @@ describe('renderService: the mapping', () => {
     for (const o of s.objects) expect(o.metadata.labels).toMatchObject({ team: 'payments', [SOURCE_LABEL]: 'eu-registry' });
   });
 
+  it('ignores a version without instances: no subset, not in the serviceIds annotation', () => {
+    const used = service({ version: '1.0.0', serviceId: 'a'.repeat(40) });
+    const empty = service({ version: '2.0.0', serviceId: 'b'.repeat(40) });
+    const s = ok(render(group(detail(used, [instance()]), detail(empty, [])), { destinationRules: true }));
+    expect(se(s).metadata.annotations[SERVICE_IDS_ANNOTATION]).toBe('a'.repeat(40));
+    const rule = ofKind(s.objects, 'DestinationRule')[0] as DestinationRule;
+    expect(rule.spec.subsets.map((x) => x.name)).toEqual(['v1-0-0']);
+  });
+
+  it('stamps every object with the hash contentHashOf gives, also for ids that JSON must escape', () => {
+    const odd = service({ serviceId: 'id "quoted" \\ é', version: '1.0.0' });
+    const s = ok(
+      render(
+        group(
+          detail(odd, [
+            instance({ instanceId: 'inst "1" \u2028 ☃', dataCenterInfo: { name: 'x', region: ' eu/west ', availableZone: 'a/b' } }),
+            instance({ instanceId: 'plain', endpoints: ['rest://[fd00::1]:8080', 'grpc://[fd00::1]:9090'] }),
+          ]),
+        ),
+        { destinationRules: true, extraLabels: { team: 'payments' } },
+      ),
+    );
+    expect(wes(s)).toHaveLength(2);
+    for (const o of s.objects) expect(o.metadata.annotations[CONTENT_HASH_ANNOTATION]).toBe(contentHashOf(o));
+    expect(wes(s).map((w) => w.spec.locality)).toContain('eu-west/a-b');
+  });
+
   it('is independent of the order of versions and instances', () => {
     const a = service({ version: '1.0.0', serviceId: 'a'.repeat(40) });
     const b = service({ version: '2.0.0', serviceId: 'b'.repeat(40) });
@@ -130,13 +158,50 @@ describe('renderService: defined outcomes for bad or unusual registry data', () 
     ['an unparseable endpoint URL', 'not a url at all', 'is not a URL'],
     ['an endpoint without a port', 'rest://10.0.0.9', 'has no port'],
     ['a port out of range', 'rest://10.0.0.9:70000', 'out of range'],
-  ])('skips the service for %s on a published instance, naming instance and endpoint', (_what, endpoint, fragment) => {
-    const r = render(group(detail(service(), [instance(), instance({ instanceId: 'bad-1', endpoints: [endpoint] })])));
-    expect(r.ok).toBe(false);
-    if (!r.ok) {
-      expect(r.skipped.reason).toContain('instance bad-1');
-      expect(r.skipped.reason).toContain(fragment);
-      expect(r.skipped.display).toBe('shop/orders');
+  ])('skips only the instance for %s on a published instance, naming the endpoint', (_what, endpoint, fragment) => {
+    const good = instance({ instanceId: 'good-1', endpoints: ['rest://10.0.0.1:8080'] });
+    const s = ok(render(group(detail(service(), [good, instance({ instanceId: 'bad-1', endpoints: [endpoint] })]))));
+    expect(wes(s).map((w) => w.metadata.annotations[INSTANCE_ID_ANNOTATION])).toEqual(['good-1']);
+    expect(s.published).toBe(1);
+    expect(s.instances).toBe(2);
+    expect(s.skippedInstances).toHaveLength(1);
+    expect(s.skippedInstances[0]?.instanceId).toBe('bad-1');
+    expect(s.skippedInstances[0]?.reason).toContain(fragment);
+    expect(s.skippedInstances[0]?.reason).toContain(JSON.stringify(endpoint));
+    // named once, in skippedInstances, not again as a warning
+    expect(s.warnings.filter((w) => w.includes('bad-1'))).toEqual([]);
+  });
+
+  it('names every bad instance, sorted, and every bad endpoint of an instance once', () => {
+    const s = ok(
+      render(
+        group(
+          detail(service(), [
+            instance({ instanceId: 'z-bad', endpoints: ['rest://10.0.0.7', 'rest://10.0.0.7', 'highway://10.0.0.7:0'] }),
+            instance({ instanceId: 'good', endpoints: ['rest://10.0.0.1:8080'] }),
+            instance({ instanceId: 'a-bad', endpoints: ['rest://10.0.0.8:8080', 'garbage'] }),
+          ]),
+        ),
+      ),
+    );
+    expect(s.skippedInstances.map((i) => i.instanceId)).toEqual(['a-bad', 'z-bad']);
+    expect(s.skippedInstances[0]?.reason).toBe('endpoint "garbage" is not a URL of the form scheme://host:port');
+    expect(s.skippedInstances[1]?.reason).toBe('endpoint "rest://10.0.0.7" has no port; endpoint "highway://10.0.0.7:0": port 0 is out of range 1-65535');
+    expect(wes(s).map((w) => w.spec.address)).toEqual(['10.0.0.1']);
+  });
+
+  it('keeps the ports of a skipped instance on the ServiceEntry, as it does for a DOWN one', () => {
+    const s = ok(render(group(detail(service(), [instance({ endpoints: ['rest://10.0.0.1:8080'] }), instance({ instanceId: 'bad', endpoints: ['grpc://10.0.0.2:9090', 'rest://10.0.0.2'] })]))));
+    expect(se(s).spec.ports.map((p) => p.name)).toEqual(['http-8080', 'grpc-9090']);
+    expect(wes(s)).toHaveLength(1);
+  });
+
+  it('renders a service whose only published instance is bad without objects, and does not skip it', () => {
+    const r = render(group(detail(service(), [instance({ instanceId: 'bad', endpoints: ['rest://10.0.0.2'] })])));
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(r.service.objects).toEqual([]);
+      expect(r.service.skippedInstances.map((i) => i.instanceId)).toEqual(['bad']);
     }
   });
 
@@ -155,6 +220,7 @@ describe('renderService: defined outcomes for bad or unusual registry data', () 
   it('renders nothing (and skips nothing) for a service without instances', () => {
     const s = ok(render(group(detail(service(), []))));
     expect(s.objects).toEqual([]);
+    expect(s.skippedInstances).toEqual([]);
   });
 
   it('keeps the ServiceEntry while every instance is DOWN', () => {

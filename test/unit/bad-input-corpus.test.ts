@@ -88,6 +88,8 @@ const RegistryCase = z.strictObject({
     z.strictObject({ outcome: z.literal('refused'), field: z.string(), says }),
     z.strictObject({ outcome: z.literal('rejected'), service: z.string(), field: z.string(), says }),
     z.strictObject({ outcome: z.literal('skipped'), service: z.string(), says }),
+    // the bad instance is left out, named with every bad endpoint; the service's others are published
+    z.strictObject({ outcome: z.literal('instance-skipped'), service: z.string(), instance: z.string(), says, published: z.array(z.string()) }),
     z.strictObject({ outcome: z.literal('warned'), service: z.string(), says, published: z.array(z.unknown()).min(1) }),
     z.strictObject({ outcome: z.literal('rendered'), service: z.unknown(), published: z.array(z.unknown()).min(1) }),
     z.strictObject({ outcome: z.literal('excluded'), service: z.string() }),
@@ -238,7 +240,7 @@ function expectNothingDropped(entryCount: number, dump: GovernDump, result: Regi
     for (const version of group?.versions ?? []) {
       for (const inst of version.instances) {
         if (!options.publishStatuses.includes(inst.status ?? 'UP')) continue;
-        const named = rendered.warnings.some((w) => w.includes(`instance ${inst.instanceId}`));
+        const named = rendered.warnings.some((w) => w.includes(`instance ${inst.instanceId}`)) || rendered.skippedInstances.some((k) => k.instanceId === inst.instanceId);
         if (!published.has(inst.instanceId) && !named) throw new Error(`${rendered.display}: instance ${inst.instanceId} silently not published`);
       }
     }
@@ -293,6 +295,16 @@ describe('bad registry payloads (parseGovernDump → renderRegistry)', () => {
         expect(skippedDisplays).toEqual([outcome.service]);
         const reason = result.skipped[0]?.reason ?? '';
         for (const fragment of outcome.says) expect(reason).toContain(fragment);
+        break;
+      }
+      case 'instance-skipped': {
+        expect(dump.rejected).toEqual([]);
+        expect(result.skipped).toEqual([]);
+        const rendered = result.services.find((s) => s.display === outcome.service);
+        expect(rendered?.skippedInstances.map((k) => k.instanceId)).toEqual([outcome.instance]);
+        const reason = rendered?.skippedInstances[0]?.reason ?? '';
+        for (const fragment of outcome.says) expect(reason).toContain(fragment);
+        expect(instanceIdsOf(rendered?.objects ?? [])).toEqual([...outcome.published].sort());
         break;
       }
       case 'warned': {

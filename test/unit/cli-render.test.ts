@@ -1,4 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../support/run-cli.ts';
 import { assertValidIstioObjects } from '../../lib/istio-validator/index.ts';
@@ -31,7 +34,7 @@ describe('sc2mesh render', () => {
     expect(parseAllDocuments(yaml.stdout).map((d) => d.toJS() as unknown)).toEqual(list.items);
   });
 
-  it('exits 3 and names each skipped service on stderr, still printing the rest', async () => {
+  it('exits 3 and names each skipped service and instance on stderr, still printing the rest', async () => {
     const r = await run(['render', '--input', WITH_BAD]);
     expect(r.code).toBe(3);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('skipped'));
@@ -40,6 +43,31 @@ describe('sc2mesh render', () => {
       'skipped shop/broken (production): instance b1: endpoint "rest://10.0.9.1" has no port',
     ]);
     expect(r.stdout).toContain('orders.shop.production.servicecomb.internal');
+  });
+
+  it('publishes the good instances of a service with a bad one, names the bad one on stderr and exits 3', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'sc2mesh-cli-render-'));
+    try {
+      const file = path.join(dir, 'dump.json');
+      const microService = { serviceId: 's1', appId: 'shop', serviceName: 'mixed', version: '1.0.0' };
+      const instances = [
+        { instanceId: 'good-1', serviceId: 's1', endpoints: ['rest://10.0.0.1:8080'], status: 'UP' },
+        { instanceId: 'bad-1', serviceId: 's1', endpoints: ['rest://10.0.0.2'], status: 'UP' },
+        { instanceId: 'bad-2', serviceId: 's1', endpoints: ['rest://0.0.0.0:8080'], status: 'UP' },
+      ];
+      await writeFile(file, JSON.stringify({ allServicesDetail: [{ microService, instances }] }));
+      const r = await run(['render', '--input', file]);
+      expect(r.code).toBe(3);
+      expect(r.stderr.trim().split('\n').filter((l) => l.startsWith('skipped'))).toEqual([
+        'skipped shop/mixed: instance bad-1: endpoint "rest://10.0.0.2" has no port',
+        'skipped shop/mixed: instance bad-2: endpoint "rest://0.0.0.0:8080": 0.0.0.0 is the unspecified address, not one a client can reach',
+      ]);
+      const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string; spec: { address?: string } });
+      expect(docs.map((d) => d.kind)).toEqual(['ServiceEntry', 'WorkloadEntry']);
+      expect(docs[1]?.spec.address).toBe('10.0.0.1');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([

@@ -4,8 +4,12 @@ import fc from 'fast-check';
 import { generateRegistry, seededRandom } from '../support/registry-generator.ts';
 import { parseGovernDump } from '../../lib/model/govern-dump.ts';
 import { renderRegistry } from '../../lib/render/render-registry.ts';
+import { renderService, type RenderedService } from '../../lib/render/render-service.ts';
+import { groupFromInstances, partsOf } from '../../lib/render/service-group.ts';
+import { contentHashOf } from '../../lib/render/content-hash.ts';
+import { serviceKeyOf } from '../../lib/names/service-names.ts';
 import { resolveRenderOptions } from '../../lib/render/options.ts';
-import { INSTANCE_ID_ANNOTATION, SERVICE_KEY_ANNOTATION } from '../../lib/model/ownership.ts';
+import { CONTENT_HASH_ANNOTATION, INSTANCE_ID_ANNOTATION, SERVICE_KEY_ANNOTATION } from '../../lib/model/ownership.ts';
 import type { ServiceDetail } from '../../lib/model/registry.ts';
 import type { IstioObject } from '../../lib/model/istio.ts';
 import { loadIstioValidator } from '../../lib/istio-validator/index.ts';
@@ -73,6 +77,45 @@ describe('render properties over generated registries', () => {
       expect(result.published).toBe(expected.size);
     });
   }
+
+  it('every content hash is the one contentHashOf computes from the object', () => {
+    for (const opts of [{}, { mode: 'inline' as const, destinationRules: true, extraLabels: { team: 'payments' } }]) {
+      const result = renderRegistry(dump.services, resolveRenderOptions(opts));
+      const wrong = result.objects.filter((o) => o.metadata.annotations[CONTENT_HASH_ANNOTATION] !== contentHashOf(o)).map((o) => o.metadata.name);
+      expect(wrong).toEqual([]);
+    }
+  });
+
+  it('property: a service rendered from its instances alone (groupFromInstances) gives exactly the objects of the dump', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 1_000_000 }), fc.constantFrom(0.6, 0.9, 2, 5), fc.boolean(), (seed, density, dropVersions) => {
+        // Low densities leave some versions without instances, which the batch find never returns.
+        const generated = parseGovernDump(generateRegistry({ services: 150, instancesPerService: density, seed }));
+        const options = resolveRenderOptions({ destinationRules: true, publishStatuses: ['UP', 'STARTING'] });
+        const fromDump = renderRegistry(generated.services, options);
+        const versionOf = new Map(generated.services.map((d) => [d.microService.serviceId, d.microService.version]));
+        const byKey = new Map<string, { parts: ReturnType<typeof partsOf>; instances: NonNullable<ServiceDetail['instances']> }>();
+        for (const d of generated.services) {
+          const parts = partsOf(d.microService);
+          const key = serviceKeyOf(parts);
+          const entry = byKey.get(key) ?? { parts, instances: [] };
+          // Some instances carry no version, as older servers answer: versionOf must fill it in.
+          for (const [i, inst] of (d.instances ?? []).entries()) entry.instances.push(dropVersions && i % 2 === 0 ? { ...inst, version: undefined } : inst);
+          byKey.set(key, entry);
+        }
+        const rendered = new Map<string, RenderedService>(fromDump.services.map((s) => [s.key, s]));
+        expect(byKey.size).toBe(rendered.size);
+        for (const [key, { parts, instances }] of byKey) {
+          const { group, unversioned } = groupFromInstances(parts, [...instances].reverse(), (id) => versionOf.get(id));
+          expect(unversioned).toEqual([]);
+          const result = renderService(group, options);
+          if (!result.ok) throw new Error(`${key}: ${result.skipped.reason}`);
+          expect(result.service.objects).toEqual(rendered.get(key)?.objects);
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
 
   it('output is identical for shuffled input', () => {
     const options = resolveRenderOptions({ destinationRules: true });

@@ -1,0 +1,49 @@
+// Phase 1 of rendering a service: one candidate per instanceId across every version of
+// the service. The registry may list one instance under two versions (re-registration
+// with a new serviceId) or twice in one list; a WorkloadEntry per instanceId needs one
+// winner, picked the same way whatever the listing order.
+import type { MicroServiceInstance } from '../model/registry.ts';
+import type { ServiceGroup } from './service-group.ts';
+
+export interface Candidate {
+  instance: MicroServiceInstance;
+  serviceId: string;
+  version: string;
+}
+
+function modTime(instance: MicroServiceInstance): number {
+  const n = Number(instance.modTimestamp ?? instance.timestamp ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
+/** Deterministic winner between two registrations of one instanceId: newest, then larger serviceId, then endpoints. */
+function preferred(a: Candidate, b: Candidate): Candidate {
+  const ta = modTime(a.instance);
+  const tb = modTime(b.instance);
+  if (ta !== tb) return ta > tb ? a : b;
+  if (a.serviceId !== b.serviceId) return a.serviceId > b.serviceId ? a : b;
+  const ea = (a.instance.endpoints ?? []).join(' ');
+  const eb = (b.instance.endpoints ?? []).join(' ');
+  return ea >= eb ? a : b;
+}
+
+/** Candidates in first-listed order; a warning for each duplicate. */
+export function collectCandidates(group: ServiceGroup, warnings: string[]): Candidate[] {
+  const candidates = new Map<string, Candidate>();
+  for (const version of group.versions) {
+    const serviceId = version.service.serviceId;
+    const versionName = version.service.version;
+    for (const instance of version.instances) {
+      const candidate: Candidate = { instance, serviceId, version: versionName };
+      const seen = candidates.get(instance.instanceId);
+      if (seen === undefined) {
+        candidates.set(instance.instanceId, candidate);
+        continue;
+      }
+      const kept = preferred(seen, candidate);
+      candidates.set(instance.instanceId, kept);
+      warnings.push(`instance ${instance.instanceId} is listed more than once; kept the registration of service ${kept.serviceId}`);
+    }
+  }
+  return [...candidates.values()];
+}

@@ -21,6 +21,9 @@ export interface WatcherGauges {
   apps: number;
   /** keys held by the batcher, not yet on the queue */
   pendingKeys: number;
+  /** what the watch holds between listings: watched services, and instances fingerprinted */
+  servicesHeld: number;
+  instancesHeld: number;
 }
 
 export function newWatcherCounts(): WatcherCounts {
@@ -61,6 +64,12 @@ export function watcherMetricsText(pipeline: PipelineMetrics, watch: Readonly<Wa
     const [name, help] = COUNT_HELP[key];
     lines.push(...counterLines(name, help, counts[key]));
   }
-  const base = pipeline.toPrometheus({ watch_sockets_open: gauges.socketsOpen, watch_apps: gauges.apps, watcher_pending_keys: gauges.pendingKeys });
+  const base = pipeline.toPrometheus({
+    watch_sockets_open: gauges.socketsOpen,
+    watch_apps: gauges.apps,
+    watcher_pending_keys: gauges.pendingKeys,
+    watch_services_held: gauges.servicesHeld,
+    watch_instances_held: gauges.instancesHeld,
+  });
   return `${base}${lines.join('\n')}\n`;
 }

@@ -160,7 +160,14 @@ export async function startWatcher(config: Sc2meshConfig, options: WatcherOption
 
   const metricsText = (): string => {
     const sockets = watch.consumers();
-    return watcherMetricsText(metrics, watch.counters(), counts, { socketsOpen: sockets.filter((s) => s.connected).length, apps: sockets.length, pendingKeys: batcher.pending() });
+    const held = watch.held();
+    return watcherMetricsText(metrics, watch.counters(), counts, {
+      socketsOpen: sockets.filter((s) => s.connected).length,
+      apps: sockets.length,
+      pendingKeys: batcher.pending(),
+      servicesHeld: held.services,
+      instancesHeld: held.instances,
+    });
   };
 
   let ops: OpsServer | undefined;

@@ -21,11 +21,35 @@ describe('AddressPool', () => {
     expect(pool.states().map((s) => s.state)).toEqual(['open', 'closed', 'closed']);
   });
 
-  it('has nothing to offer when every breaker is open', () => {
-    const pool = new AddressPool(['http://a:1', 'http://b:1'], { failureThreshold: 1, coolDownMs: 60_000 });
+  it('has nothing to offer when every breaker is open and no probe is due', () => {
+    const pool = new AddressPool(['http://a:1', 'http://b:1'], { failureThreshold: 1, coolDownMs: 60_000, probeIntervalMs: 60_000 });
     pool.failure('http://a:1');
     pool.failure('http://b:1');
     expect(pool.acquire()).toBeUndefined();
     expect(pool.hasAvailable()).toBe(false);
+  });
+
+  it('probes an open address only when no address takes calls', () => {
+    let t = 0;
+    const now = (): number => t;
+    const single = new AddressPool(['http://a:1'], { failureThreshold: 1, coolDownMs: 10_000, probeIntervalMs: 500, now });
+    single.failure('http://a:1');
+    expect(single.acquire()).toBeUndefined();
+    t = 500;
+    expect(single.acquire()).toBe('http://a:1');
+    // the probe slot is taken until its outcome is known
+    expect(single.acquire()).toBeUndefined();
+    single.success('http://a:1');
+    expect(single.states()[0]?.state).toBe('closed');
+
+    const pair = new AddressPool(['http://a:1', 'http://b:1'], { failureThreshold: 1, coolDownMs: 10_000, probeIntervalMs: 500, now });
+    pair.failure('http://a:1');
+    t += 1_000;
+    // b answers, so a keeps its whole cool-down
+    expect(pair.acquire()).toBe('http://b:1');
+    expect(pair.acquire(new Set(['http://b:1']))).toBeUndefined();
+    pair.failure('http://b:1');
+    t += 500;
+    expect(pair.acquire()).toBe('http://a:1');
   });
 });

@@ -1,6 +1,7 @@
 // The registry addresses of one client, each behind its own circuit breaker. The last
 // address that answered is tried first (sticky), so a healthy secondary keeps serving
-// after a failover instead of every call paying for the dead primary.
+// after a failover instead of every call paying for the dead primary. When every breaker
+// is open, an open address may be probed (circuit-breaker.ts says why).
 import { CircuitBreaker, DEFAULT_BREAKER, type BreakerState, type CircuitBreakerOptions } from './circuit-breaker.ts';
 
 export interface AddressState {
@@ -48,9 +49,18 @@ export class AddressPool {
    * (taking the half-open trial slot when it is one), or undefined when none does.
    */
   acquire(exclude: ReadonlySet<string> = new Set()): string | undefined {
-    for (const address of this.#ordered()) {
+    const ordered = this.#ordered();
+    for (const address of ordered) {
       if (exclude.has(address)) continue;
       if (this.#breaker(address).tryAcquire()) return address;
+    }
+    // No address takes calls, so there is nowhere to fail over: a probe of an open one, at
+    // the breakers' probe cadence, is the only way to see the registry is back before
+    // the whole cool-down has passed.
+    if (this.hasAvailable()) return undefined;
+    for (const address of ordered) {
+      if (exclude.has(address)) continue;
+      if (this.#breaker(address).tryProbe()) return address;
     }
     return undefined;
   }

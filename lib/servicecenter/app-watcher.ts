@@ -1,18 +1,22 @@
 // The watch of one (appId, environment): its own consumer service, a batch find of
-// every provider name (so the registry sends their events), one WebSocket with
-// ping/pong liveness, reconnects with capped exponential backoff and full jitter, and
-// after each reconnect: re-register if needed, re-find, and "resync needed".
+// every provider name (so the registry sends their events), one WebSocket, reconnects
+// with capped exponential backoff and full jitter, and after each reconnect: re-register
+// if needed, re-find, and "resync needed". The phases live beside it: the socket and its
+// pings (watch-socket.ts), frame decoding (watch-frame.ts), finds and revision checks
+// (provider-revisions.ts), and what is logged while the registry is down (outage-log.ts).
 //
 // One consumer per environment too, not only per app: with X-ConsumerId the server
 // finds providers in the *consumer's* environment, whatever the find key says.
-import WebSocket, { type RawData } from 'ws';
 import type { Logger } from '../log.ts';
-import { WatchEventSchema, type MicroServiceInstance } from '../model/registry.ts';
-import { toValidationError } from '../model/validation.ts';
 import { backoffDelay, type BackoffOptions } from './backoff.ts';
-import { ErrorCodes } from './errors.ts';
+import type { Limiter } from './limiter.ts';
+import type { OutageLog } from './outage-log.ts';
+import { unreachableCause } from './outage-log.ts';
+import { ProviderRevisions } from './provider-revisions.ts';
 import type { RegistryClient } from './registry-client.ts';
+import { decodeFrame, type FramePayload } from './watch-frame.ts';
 import type { ResyncReason, WatchClientEvent } from './watch-events.ts';
+import { WatchSocket, WatchUpgradeRefusedError } from './watch-socket.ts';
 
 export interface WatchCounters {
   /** every data frame received on any watch socket */
@@ -51,34 +55,28 @@ export interface AppWatcherOptions {
   revCheck: boolean;
   counters: WatchCounters;
   emit: (event: WatchClientEvent) => void;
+  /** shared by every app of the client: one account of a registry outage, not one per app */
+  outage: OutageLog;
+  /** shared by every app of the client: bounds the finds in flight at once */
+  findSlots: Limiter;
   logger: Logger;
   random: () => number;
   signal: AbortSignal;
 }
-
-interface Provider {
-  /** rev of the last find answer ('' before the first) */
-  rev: string;
-  /** instanceId → instance, every version of this name */
-  instances: Map<string, MicroServiceInstance>;
-}
-
-const CONSUMER_GONE = 'service does not exist';
 
 export class AppWatcher {
   readonly appId: string;
   readonly environment: string;
   readonly #o: AppWatcherOptions;
   readonly #log: Logger;
-  readonly #providers = new Map<string, Provider>();
+  readonly #providers = new ProviderRevisions();
+  /** aborted by stop(), or by the client's own stop */
+  readonly #stop = new AbortController();
+  readonly #signal: AbortSignal;
   #consumerId: string | undefined;
   /** when the current consumer id became known (a listing older than that cannot judge it) */
   #consumerKnownAt = 0;
-  #ws: WebSocket | undefined;
-  /** a socket still in its handshake (stop() must cut it too) */
-  #handshaking: WebSocket | undefined;
-  #pingTimer: NodeJS.Timeout | undefined;
-  #awaitingPong = false;
+  #socket: WatchSocket | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #attempt = 0;
   #connecting = false;
@@ -92,6 +90,7 @@ export class AppWatcher {
     this.appId = options.appId;
     this.environment = options.environment;
     this.#log = options.logger.child({ appId: options.appId, environment: options.environment });
+    this.#signal = AbortSignal.any([options.signal, this.#stop.signal]);
   }
 
   get consumerId(): string | undefined {
@@ -99,17 +98,17 @@ export class AppWatcher {
   }
 
   get connected(): boolean {
-    return this.#ws?.readyState === WebSocket.OPEN;
+    return this.#socket?.open === true;
   }
 
-  /** instanceId → instance of every watched provider name */
-  instances(): Iterable<MicroServiceInstance> {
-    return [...this.#providers.values()].flatMap((p) => [...p.instances.values()]);
+  /** Instances whose fingerprints are held, over every provider name. */
+  get instanceCount(): number {
+    return this.#providers.instanceCount;
   }
 
   /** First connect; resolves after the first attempt, whether it worked or not. */
   start(providerNames: Iterable<string>): Promise<void> {
-    for (const name of providerNames) this.#providers.set(name, { rev: '', instances: new Map() });
+    this.#providers.setNames(providerNames);
     return this.#enqueue(() => this.#connect());
   }
 
@@ -118,44 +117,37 @@ export class AppWatcher {
    * needs nothing), vanished ones dropped; a consumer missing from the listing is
    * registered again; and, with revCheck, a find with the last revs reports drift.
    */
-  sync(providerNames: ReadonlySet<string>, listing: { serviceIds: ReadonlySet<string>; startedAt: number }): Promise<void> {
+  sync(providerNames: ReadonlySet<string>, listing: { hasService: (serviceId: string) => boolean; startedAt: number }): Promise<void> {
     return this.#enqueue(async () => {
       if (this.#stopped) return;
-      for (const name of [...this.#providers.keys()]) if (!providerNames.has(name)) this.#providers.delete(name);
-      const added: string[] = [];
-      for (const name of providerNames) {
-        if (!this.#providers.has(name)) {
-          this.#providers.set(name, { rev: '', instances: new Map() });
-          added.push(name);
-        }
-      }
+      const added = this.#providers.setNames(providerNames);
       const id = this.#consumerId;
-      if (id !== undefined && !listing.serviceIds.has(id) && listing.startedAt > this.#consumerKnownAt) {
+      if (id !== undefined && !listing.hasService(id) && listing.startedAt > this.#consumerKnownAt) {
         // the registry keeps a deleted consumer's socket open: we must notice it ourselves
         this.#log.warn({ consumerId: id }, 'watch consumer service is gone; registering it again');
         this.#consumerLost();
         return;
       }
       if (!this.connected || this.#connecting) return;
-      const names = this.#o.revCheck ? [...this.#providers.keys()] : added;
+      const names = this.#o.revCheck ? this.#providers.names() : added;
       try {
         const drift = await this.#find(names, added);
         if (drift) this.#resync('missed-events');
       } catch (error) {
+        if (this.#stopped) return;
         this.#o.counters.findErrors++;
-        this.#log.warn({ err: error }, 'batch find failed; will retry on the next listing');
+        this.#reportFailure('batch find', error, 'batch find failed; will retry on the next listing');
       }
     });
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#stop.abort(new Error('watch stopped'));
     clearTimeout(this.#reconnectTimer);
-    clearInterval(this.#pingTimer);
-    this.#handshaking?.terminate();
-    const ws = this.#ws;
-    this.#ws = undefined;
-    if (ws !== undefined) await closeGracefully(ws);
+    const socket = this.#socket;
+    this.#socket = undefined;
+    if (socket !== undefined) await socket.close();
   }
 
   // ------------------------------------------------------------------ connecting
@@ -173,11 +165,8 @@ export class AppWatcher {
       await this.#connectOnce();
     } catch (error) {
       if (this.#stopped) return;
-      this.#log.warn({ err: error, attempt: this.#attempt }, 'watch connect failed');
-      const ws = this.#ws;
-      this.#ws = undefined;
-      clearInterval(this.#pingTimer);
-      ws?.terminate();
+      this.#reportFailure('watch connect', error, 'watch connect failed', { attempt: this.#attempt });
+      this.#dropSocket();
       this.#scheduleReconnect();
     } finally {
       this.#connecting = false;
@@ -188,7 +177,7 @@ export class AppWatcher {
     const { registry } = this.#o;
     if (this.#consumerId === undefined) {
       const key = { appId: this.appId, serviceName: this.#o.consumerServiceName, version: this.#o.consumerVersion, environment: this.environment };
-      const signal = this.#o.signal;
+      const signal = this.#signal;
       let id = await registry.serviceExists(key, { signal });
       if (id === undefined) {
         id = await registry.registerService({ ...key, description: 'sc2mesh watcher: consumer of every provider of this app, to receive its instance events' }, { signal });
@@ -199,7 +188,8 @@ export class AppWatcher {
       this.#consumerKnownAt = Date.now();
     }
     await this.#openSocket(this.#consumerId);
-    await this.#find([...this.#providers.keys()], [...this.#providers.keys()]);
+    const names = this.#providers.names();
+    await this.#find(names, names);
     if (!this.connected) throw new Error('watch socket closed while it was being set up');
     this.#attempt = 0;
     if (this.#connectedOnce) this.#resync(this.#pendingReason);
@@ -209,89 +199,46 @@ export class AppWatcher {
 
   async #openSocket(consumerId: string): Promise<void> {
     const { registry } = this.#o;
-    const address = registry.http.pool.current();
-    const url = `${address.replace(/^http/, 'ws')}/v4/${encodeURIComponent(registry.project)}/registry/microservices/${encodeURIComponent(consumerId)}/watcher`;
-    const headers = await registry.http.authHeaders(this.#o.signal);
-    if (this.#stopped) throw new Error('watch client stopped');
-    const tls = registry.http.tls;
-    const ws = new WebSocket(url, {
-      headers,
-      handshakeTimeout: this.#o.connectTimeoutMs,
-      rejectUnauthorized: tls.rejectUnauthorized !== false,
-      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
-      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
-      ...(tls.key === undefined ? {} : { key: tls.key }),
-      ...(tls.servername === undefined ? {} : { servername: tls.servername }),
-    });
-    ws.on('message', (data, isBinary) => this.#onFrame(ws, data, isBinary));
-    // always listened to: ws emits 'error' (e.g. when a refused handshake is cut) and an
-    // unheard 'error' would crash the process
-    ws.on('error', (error) => this.#log.debug({ err: error }, 'watch socket error'));
-    this.#handshaking = ws;
+    const target = await registry.http.connectionTarget(this.#signal);
+    const path = `/v4/${encodeURIComponent(registry.project)}/registry/microservices/${encodeURIComponent(consumerId)}/watcher`;
+    let socket: WatchSocket;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const fail = (error: Error): void => {
-          cleanup();
-          reject(error);
-        };
-        const onOpen = (): void => {
-          cleanup();
-          resolve();
-        };
-        const onResponse = (_req: unknown, res: { statusCode?: number; resume(): void }): void => {
-          res.resume();
-          if (res.statusCode === 401) registry.http.invalidateToken(headers['authorization']?.slice('Bearer '.length));
-          fail(new Error(`watch upgrade refused: HTTP ${res.statusCode ?? '?'}`));
-          ws.terminate();
-        };
-        const onClose = (code: number): void => fail(new Error(`watch socket closed during handshake (${code})`));
-        const cleanup = (): void => {
-          ws.off('open', onOpen);
-          ws.off('error', fail);
-          ws.off('unexpected-response', onResponse);
-          ws.off('close', onClose);
-        };
-        ws.on('open', onOpen);
-        ws.on('error', fail);
-        ws.on('unexpected-response', onResponse);
-        ws.on('close', onClose);
-      });
+      socket = await WatchSocket.open(
+        {
+          target,
+          path,
+          handshakeTimeoutMs: this.#o.connectTimeoutMs,
+          pingIntervalMs: this.#o.pingIntervalMs,
+          onFrame: (s, data, isBinary) => this.#onFrame(s, data, isBinary),
+          onClose: (s, code) => this.#onClose(s, code),
+          logger: this.#log,
+        },
+        this.#signal,
+      );
     } catch (error) {
-      if (!this.#stopped && !(error instanceof Error && error.message.startsWith('watch upgrade refused'))) registry.http.pool.failure(address);
+      if (!this.#stopped) registry.http.reportConnection(target, error instanceof WatchUpgradeRefusedError ? { kind: 'refused', status: error.status } : { kind: 'unreachable' });
       throw error;
-    } finally {
-      this.#handshaking = undefined;
     }
     if (this.#stopped) {
-      ws.terminate();
+      socket.terminate();
       throw new Error('watch client stopped');
     }
-    registry.http.pool.success(address);
-    ws.on('close', (code) => this.#onClose(ws, code));
-    ws.on('pong', () => {
-      this.#awaitingPong = false;
-    });
-    this.#ws = ws;
-    this.#awaitingPong = false;
-    clearInterval(this.#pingTimer);
-    // Our own pings make the server stop its pings and keep its read deadline moving;
-    // a missing pong within one interval means the connection is dead.
-    this.#pingTimer = setInterval(() => {
-      if (this.#awaitingPong) {
-        this.#log.warn('watch socket: no pong, dropping it');
-        ws.terminate();
-        return;
-      }
-      this.#awaitingPong = true;
-      ws.ping();
-    }, this.#o.pingIntervalMs);
-    this.#log.debug({ url }, 'watch socket open');
+    registry.http.reportConnection(target, { kind: 'open' });
+    this.#o.outage.recovered(target.address);
+    this.#socket = socket;
+    this.#log.debug({ url: socket.url }, 'watch socket open');
   }
 
-  #onClose(ws: WebSocket, code: number): void {
-    if (ws !== this.#ws) return;
-    this.#ws = undefined;
-    clearInterval(this.#pingTimer);
+  /** Forgets the current socket and cuts it (its close is then not reported as a loss). */
+  #dropSocket(): void {
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.terminate();
+  }
+
+  #onClose(socket: WatchSocket, code: number): void {
+    if (socket !== this.#socket) return;
+    this.#socket = undefined;
     if (this.#stopped) return;
     this.#log.info({ code }, 'watch socket closed');
     if (!this.#connecting) this.#scheduleReconnect();
@@ -310,11 +257,8 @@ export class AppWatcher {
   #consumerLost(): void {
     this.#consumerId = undefined;
     this.#pendingReason = 'consumer-missing';
-    for (const p of this.#providers.values()) p.rev = '';
-    const ws = this.#ws;
-    this.#ws = undefined;
-    clearInterval(this.#pingTimer);
-    ws?.terminate();
+    this.#providers.forgetRevs();
+    this.#dropSocket();
     if (!this.#connecting) {
       this.#attempt = 0;
       this.#scheduleReconnect();
@@ -326,87 +270,64 @@ export class AppWatcher {
     this.#o.emit({ type: 'resync-needed', appId: this.appId, environment: this.environment, reason });
   }
 
+  /**
+   * A registry that cannot be reached is one account for the whole client (outage-log.ts);
+   * anything else is unexpected and logged with its stack.
+   */
+  #reportFailure(what: string, error: unknown, message: string, extra: Record<string, unknown> = {}): void {
+    const unreachable = unreachableCause(error);
+    if (unreachable === undefined) {
+      this.#log.warn({ err: error, ...extra }, message);
+      return;
+    }
+    this.#o.outage.failure(what, unreachable);
+    this.#log.debug({ ...unreachable, ...extra }, message);
+  }
+
   // ------------------------------------------------------------------ finding
 
   /**
-   * Batch-finds these names (with their last revs) and replaces each updated name's
-   * instances. Returns whether an already-found name came back different from what the
-   * events had built (events were missed). `fresh` names are not judged.
+   * Batch-finds these names (with their last revs). Returns whether an already-found name
+   * came back different from what the events had built (events were missed). `fresh`
+   * names are not judged.
    */
-  async #find(names: string[], fresh: readonly string[]): Promise<boolean> {
+  async #find(names: readonly string[], fresh: readonly string[]): Promise<boolean> {
     const consumerId = this.#consumerId;
     if (names.length === 0 || consumerId === undefined) return false;
-    const isFresh = new Set(fresh);
-    const keys = names.map((serviceName) => ({ appId: this.appId, serviceName, environment: this.environment, rev: this.#providers.get(serviceName)?.rev ?? '' }));
-    const result = await this.#o.registry.findInstances(consumerId, keys, { signal: this.#o.signal });
-    let drift = false;
-    for (const u of result.updated) {
-      const name = names[u.index] as string;
-      const provider = this.#providers.get(name);
-      if (provider === undefined) continue;
-      const next = new Map(u.instances.map((i) => [i.instanceId, i]));
-      if (!isFresh.has(name) && !sameInstances(provider.instances, next)) drift = true;
-      provider.instances = next;
-      provider.rev = u.rev;
-    }
-    for (const f of result.failed) {
-      for (const index of f.indexes) {
-        const provider = this.#providers.get(names[index] as string);
-        if (provider === undefined) continue;
-        // gone between the listing and the find: forget it until a listing shows it again
-        if (f.error.errorCode === ErrorCodes.serviceNotExists) {
-          provider.instances = new Map();
-          provider.rev = '';
-        }
-        this.#log.debug({ serviceName: names[index], errorCode: f.error.errorCode, errorMessage: f.error.errorMessage }, 'find failed for one provider');
-      }
-    }
-    return drift;
+    const keys = this.#providers.findKeys(names, this.appId, this.environment);
+    const result = await this.#o.findSlots(() => this.#o.registry.findInstances(consumerId, keys, { signal: this.#signal }));
+    this.#o.outage.recovered();
+    const outcome = this.#providers.applyFind(names, new Set(fresh), result);
+    for (const f of outcome.failed) this.#log.debug(f, 'find failed for one provider');
+    return outcome.drift;
   }
 
   // ------------------------------------------------------------------ events
 
-  #onFrame(ws: WebSocket, data: RawData, isBinary: boolean): void {
+  #onFrame(socket: WatchSocket, data: FramePayload, isBinary: boolean): void {
     if (this.#stopped) return;
     const counters = this.#o.counters;
     counters.framesReceived++;
-    this.#awaitingPong = false;
-    if (isBinary) {
-      counters.malformedFrames++;
-      return;
+    const frame = decodeFrame(data, isBinary);
+    switch (frame.kind) {
+      case 'empty':
+        counters.emptyFrames++;
+        return;
+      case 'malformed':
+        counters.malformedFrames++;
+        this.#log.debug({ reason: frame.reason }, 'watch frame skipped');
+        return;
+      case 'consumer-gone':
+        if (socket === this.#socket || this.#connecting) {
+          this.#log.warn({ consumerId: this.#consumerId }, 'registry says the watch consumer does not exist');
+          this.#consumerLost();
+        }
+        return;
+      case 'event':
+        break;
     }
-    const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
-    if (text.trim() === '') {
-      counters.emptyFrames++;
-      return;
-    }
-    if (text.trim().toLowerCase() === CONSUMER_GONE) {
-      if (ws === this.#ws || this.#connecting) {
-        this.#log.warn({ consumerId: this.#consumerId }, 'registry says the watch consumer does not exist');
-        this.#consumerLost();
-      }
-      return;
-    }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      counters.malformedFrames++;
-      this.#log.debug({ frame: text.slice(0, 80) }, 'watch frame is not JSON; skipped');
-      return;
-    }
-    const parsed = WatchEventSchema.safeParse(raw);
-    if (!parsed.success) {
-      counters.malformedFrames++;
-      this.#log.debug({ reason: toValidationError(parsed.error, raw, 'event').message }, 'watch frame is not an event; skipped');
-      return;
-    }
-    const { action, key, instance } = parsed.data;
-    const provider = this.#providers.get(key.serviceName);
-    if (provider !== undefined) {
-      if (action === 'DELETE') provider.instances.delete(instance.instanceId);
-      else provider.instances.set(instance.instanceId, instance);
-    }
+    const { action, key, instance } = frame.event;
+    this.#providers.applyEvent(action, key.serviceName, instance);
     counters.instanceEvents++;
     this.#o.emit({
       type: action === 'CREATE' ? 'instance-created' : action === 'UPDATE' ? 'instance-updated' : 'instance-deleted',
@@ -418,30 +339,4 @@ export class AppWatcher {
       instance,
     });
   }
-}
-
-function sameInstances(a: ReadonlyMap<string, MicroServiceInstance>, b: ReadonlyMap<string, MicroServiceInstance>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [id, instance] of a) {
-    const other = b.get(id);
-    if (other === undefined || JSON.stringify(other) !== JSON.stringify(instance)) return false;
-  }
-  return true;
-}
-
-/** A close frame, then at most a second for the server's answer before the socket is cut. */
-function closeGracefully(ws: WebSocket): Promise<void> {
-  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      ws.terminate();
-      resolve();
-    }, 1_000);
-    ws.once('close', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
-    else ws.close(1000, 'watcher stopping');
-  });
 }

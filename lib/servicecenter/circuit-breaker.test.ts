@@ -48,8 +48,38 @@ describe('CircuitBreaker', () => {
     expect(breaker.tryAcquire()).toBe(true);
   });
 
+  it('can be probed while open, once per probe interval after its last failure', () => {
+    let t = 0;
+    const breaker = new CircuitBreaker({ failureThreshold: 3, coolDownMs: 10_000, probeIntervalMs: 500, now: () => t });
+    expect(breaker.tryProbe()).toBe(false);
+    for (let i = 0; i < 3; i++) breaker.onFailure();
+    t = 499;
+    expect(breaker.tryProbe()).toBe(false);
+    t = 500;
+    expect(breaker.tryProbe()).toBe(true);
+    // one probe at a time
+    expect(breaker.tryProbe()).toBe(false);
+    breaker.onFailure();
+    expect(breaker.state).toBe('open');
+    t = 999;
+    expect(breaker.tryProbe()).toBe(false);
+    t = 1_000;
+    expect(breaker.tryProbe()).toBe(true);
+    breaker.onSuccess();
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('caps the probe interval at the cool-down', () => {
+    let t = 0;
+    const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 100, probeIntervalMs: 5_000, now: () => t });
+    breaker.onFailure();
+    t = 100;
+    expect(breaker.tryProbe()).toBe(true);
+  });
+
   it('refuses nonsense settings', () => {
     expect(() => new CircuitBreaker({ failureThreshold: 0, coolDownMs: 1 })).toThrow('failureThreshold');
     expect(() => new CircuitBreaker({ failureThreshold: 1, coolDownMs: -1 })).toThrow('coolDownMs');
+    expect(() => new CircuitBreaker({ failureThreshold: 1, coolDownMs: 1, probeIntervalMs: -1 })).toThrow('probeIntervalMs');
   });
 });

@@ -1,20 +1,30 @@
 // One breaker per registry address: after `failureThreshold` consecutive failures the
 // address is skipped for `coolDownMs`; then one trial request is let through
 // (half-open), and its outcome closes or re-opens the breaker.
+//
+// While open, a breaker can also be probed (tryProbe), at most once per
+// `probeIntervalMs` after its last failure. The address pool probes only when no address
+// at all would take a call: skipping an address is worth its cool-down when another one
+// answers, but with a single address (or all of them down) there is nowhere to fail over,
+// and refusing every call for the whole cool-down would leave the client blind for it
+// after a registry restart of a second or two.
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
 export interface CircuitBreakerOptions {
   failureThreshold: number;
   coolDownMs: number;
+  /** while open, the shortest time between the last failure and a probe (capped by coolDownMs; default 500) */
+  probeIntervalMs?: number;
   now?: () => number;
 }
 
-export const DEFAULT_BREAKER: Omit<CircuitBreakerOptions, 'now'> = { failureThreshold: 3, coolDownMs: 10_000 };
+export const DEFAULT_BREAKER: Required<Omit<CircuitBreakerOptions, 'now'>> = { failureThreshold: 3, coolDownMs: 10_000, probeIntervalMs: 500 };
 
 export class CircuitBreaker {
   readonly #threshold: number;
   readonly #coolDownMs: number;
+  readonly #probeIntervalMs: number;
   readonly #now: () => number;
   #failures = 0;
   #openedAt: number | undefined;
@@ -23,8 +33,11 @@ export class CircuitBreaker {
   constructor(options: CircuitBreakerOptions) {
     if (!(options.failureThreshold >= 1)) throw new Error(`failureThreshold: expected >= 1 (got ${options.failureThreshold})`);
     if (!(options.coolDownMs >= 0)) throw new Error(`coolDownMs: expected >= 0 (got ${options.coolDownMs})`);
+    const probe = options.probeIntervalMs ?? DEFAULT_BREAKER.probeIntervalMs;
+    if (!(probe >= 0)) throw new Error(`probeIntervalMs: expected >= 0 (got ${probe})`);
     this.#threshold = options.failureThreshold;
     this.#coolDownMs = options.coolDownMs;
+    this.#probeIntervalMs = Math.min(probe, options.coolDownMs);
     this.#now = options.now ?? Date.now;
   }
 
@@ -50,6 +63,18 @@ export class CircuitBreaker {
   isAvailable(): boolean {
     const state = this.state;
     return state === 'closed' || (state === 'half-open' && !this.#trialInFlight);
+  }
+
+  /**
+   * Takes the trial slot of an open breaker when its last failure is at least
+   * probeIntervalMs old. The outcome is reported as for any call: a success closes it, a
+   * failure keeps it open (and starts the wait for the next probe again).
+   */
+  tryProbe(): boolean {
+    if (this.#openedAt === undefined || this.#trialInFlight) return false;
+    if (this.#now() - this.#openedAt < this.#probeIntervalMs) return false;
+    this.#trialInFlight = true;
+    return true;
   }
 
   onSuccess(): void {

@@ -69,11 +69,26 @@ export interface RegistryAnswer {
 
 const TokenResponseSchema = z.looseObject({ token: z.string().min(1) });
 
+/** Where and how a long-lived connection (the watch socket) connects now. */
+export interface ConnectionTarget {
+  /** `http(s)://host:port` of the address the calls would use now */
+  readonly address: string;
+  /** the domain header and, with RBAC, the bearer token (never log them) */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly tls: Readonly<TlsOptions>;
+  /** the token the headers carry, so a refusal drops that token and not a newer one */
+  readonly token: string | undefined;
+}
+
+/** How a long-lived connection went: `refused` means the server answered the upgrade with an HTTP status. */
+export type ConnectionOutcome = { kind: 'open' } | { kind: 'unreachable' } | { kind: 'refused'; status: number };
+
 export class RegistryHttp {
+  /** the addresses and their breakers; read it for their states, calls go through request() */
   readonly pool: AddressPool;
   readonly domain: string;
   readonly project: string;
-  readonly tls: TlsOptions;
+  readonly #tls: TlsOptions;
   readonly #credentials: Credentials | undefined;
   readonly #timeoutMs: number;
   readonly #retry: RetryOptions;
@@ -89,22 +104,42 @@ export class RegistryHttp {
     this.pool = new AddressPool(options.addresses, options.breaker);
     this.domain = options.domain ?? 'default';
     this.project = options.project ?? 'default';
-    this.tls = options.tls ?? {};
+    this.#tls = options.tls ?? {};
     this.#credentials = options.credentials;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#retry = { ...DEFAULT_RETRY, ...options.retry };
     if (!(this.#retry.maxAttempts >= 1)) throw new Error(`retry.maxAttempts: expected >= 1 (got ${this.#retry.maxAttempts})`);
     this.#ownsTransport = options.transport === undefined;
-    this.#transport = options.transport ?? new NodeHttpTransport(this.tls);
+    this.#transport = options.transport ?? new NodeHttpTransport(this.#tls);
     this.#logger = options.logger ?? silentLogger;
     this.#random = options.random ?? Math.random;
   }
 
-  /** Headers every call and the watch socket carry, logging in first when RBAC is on. */
-  async authHeaders(signal?: AbortSignal): Promise<Record<string, string>> {
+  /** Headers every call carries, logging in first when RBAC is on. */
+  async #authHeaders(signal?: AbortSignal): Promise<{ headers: Record<string, string>; token: string | undefined }> {
     const headers: Record<string, string> = { 'x-domain-name': this.domain };
-    if (this.#credentials !== undefined) headers['authorization'] = `Bearer ${await this.#ensureToken(signal)}`;
-    return headers;
+    if (this.#credentials === undefined) return { headers, token: undefined };
+    const token = await this.#ensureToken(signal);
+    headers['authorization'] = `Bearer ${token}`;
+    return { headers, token };
+  }
+
+  /** The address calls would use now, with the TLS settings and headers to reach it (logging in first when RBAC is on). */
+  async connectionTarget(signal?: AbortSignal): Promise<ConnectionTarget> {
+    const address = this.pool.current();
+    const { headers, token } = await this.#authHeaders(signal);
+    return { address, headers, tls: this.#tls, token };
+  }
+
+  /**
+   * Tells the breakers how a long-lived connection to `target` went, as a call's outcome
+   * would: an open socket proves the address answers, an unreachable one counts as a
+   * failure, a refusal is the server's answer (a 401 drops the token it was sent).
+   */
+  reportConnection(target: ConnectionTarget, outcome: ConnectionOutcome): void {
+    if (outcome.kind === 'open') this.pool.success(target.address);
+    else if (outcome.kind === 'unreachable') this.pool.failure(target.address);
+    else if (outcome.status === 401) this.invalidateToken(target.token);
   }
 
   /** Forget a token the registry refused (a 401), so the next call logs in again. */
@@ -145,8 +180,9 @@ export class RegistryHttp {
         const headers: Record<string, string> = { accept: 'application/json', ...request.headers };
         if (request.anonymous === true) headers['x-domain-name'] = this.domain;
         else {
-          Object.assign(headers, await this.authHeaders(signal));
-          usedToken = this.#token;
+          const auth = await this.#authHeaders(signal);
+          Object.assign(headers, auth.headers);
+          usedToken = auth.token;
         }
         if (request.body !== undefined) headers['content-type'] = 'application/json';
         const httpRequest = { method: request.method, url: this.#url(address, request), headers, timeoutMs: this.#timeoutMs, signal };

@@ -6,11 +6,17 @@
 //   watch.on('instance-updated', (e) => markDirty(e.appId, e.serviceName));
 //   watch.on('resync-needed', (e) => relist(e.appId));
 //   await watch.start(); ... await watch.stop();
+//
+// Between listings it keeps per watched service only its key (to report a removal), and
+// per app the provider names with their find revs and instance fingerprints
+// (provider-revisions.ts): no copy of a listing or of a find answer outlives its tick.
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
-import type { MicroService, MicroServiceInstance } from '../model/registry.ts';
+import type { MicroService } from '../model/registry.ts';
 import { AppWatcher, newCounters, type WatchCounters } from './app-watcher.ts';
 import type { BackoffOptions } from './backoff.ts';
+import { createLimiter } from './limiter.ts';
+import { OutageLog, unreachableCause, type OutageLogOptions } from './outage-log.ts';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.ts';
 import { WatchEventEmitter, type WatchClientEvent, type WatchClientEventMap, type WatchEventType } from './watch-events.ts';
 
@@ -33,6 +39,8 @@ export interface WatchClientOptions {
   skipService?: (service: MicroService) => boolean;
   /** on every listing, batch-find with the last revs and report missed events (default true) */
   revCheck?: boolean;
+  /** how often "registry still unreachable" is repeated (default: after 30 s, then twice as long each time, at most 10 min) */
+  outageLog?: Pick<OutageLogOptions, 'firstRepeatMs' | 'maxRepeatMs'>;
   logger?: Logger;
   random?: () => number;
 }
@@ -53,10 +61,26 @@ function groupKey(appId: string, environment: string): string {
   return `${environment}\u0000${appId}`;
 }
 
+/**
+ * Batch finds in flight at once, over every app: a find answer holds every instance of its
+ * app while it is parsed, and all apps of a large registry at once add up to the
+ * process's peak memory (the registry answers them about one at a time anyway). Socket
+ * handshakes are not limited, so a hanging upgrade delays no other app.
+ */
+const FIND_CONCURRENCY = 4;
+
+/** What is kept of a listed service: enough to report its removal. */
+interface ServiceRef {
+  appId: string;
+  serviceName: string;
+  version: string;
+  environment: string;
+}
+
 export class WatchClient {
   readonly registry: RegistryClient;
   readonly #ownsRegistry: boolean;
-  readonly #options: Required<Omit<WatchClientOptions, 'registry' | 'skipService' | 'logger' | 'random' | 'reconnect'>> & {
+  readonly #options: Required<Omit<WatchClientOptions, 'registry' | 'skipService' | 'logger' | 'random' | 'reconnect' | 'outageLog'>> & {
     reconnect: BackoffOptions;
     skipService: (service: MicroService) => boolean;
     random: () => number;
@@ -66,7 +90,10 @@ export class WatchClient {
   readonly #counters: WatchCounters = newCounters();
   readonly #watchers = new Map<string, AppWatcher>();
   readonly #stop = new AbortController();
-  #services = new Map<string, MicroService>();
+  readonly #outage: OutageLog;
+  readonly #findSlots = createLimiter(FIND_CONCURRENCY);
+  /** serviceId → key of every watched service of the last listing */
+  #services = new Map<string, ServiceRef>();
   #listed = false;
   #timer: NodeJS.Timeout | undefined;
   #tick: Promise<void> | undefined;
@@ -97,6 +124,7 @@ export class WatchClient {
       if (!(value > 0)) throw new Error(`${name}: expected a positive number of ms (got ${value})`);
     }
     this.#emitter = new WatchEventEmitter(this.#logger);
+    this.#outage = new OutageLog({ logger: this.#logger, ...options.outageLog });
   }
 
   on<K extends WatchEventType>(type: K, listener: (event: WatchClientEventMap[K]) => void): () => void {
@@ -144,25 +172,11 @@ export class WatchClient {
     return { ...this.#counters };
   }
 
-  /** The services of the last listing that are watched (filters applied), by serviceId. */
-  services(): Map<string, MicroService> {
-    return new Map(this.#services);
-  }
-
-  /** The view: each watched service's instances, from the finds and the events since. */
-  snapshot(): Map<string, Map<string, MicroServiceInstance>> {
-    const view = new Map<string, Map<string, MicroServiceInstance>>();
-    for (const id of this.#services.keys()) view.set(id, new Map());
-    for (const watcher of this.#watchers.values()) {
-      for (const instance of watcher.instances()) {
-        const serviceId = instance.serviceId;
-        if (serviceId === undefined) continue;
-        let instances = view.get(serviceId);
-        if (instances === undefined) view.set(serviceId, (instances = new Map()));
-        instances.set(instance.instanceId, instance);
-      }
-    }
-    return view;
+  /** What is held between listings: watched services, and instances fingerprinted over every app. */
+  held(): { services: number; instances: number } {
+    let instances = 0;
+    for (const w of this.#watchers.values()) instances += w.instanceCount;
+    return { services: this.#services.size, instances };
   }
 
   /** The consumer serviceId of each watched (appId, environment). */
@@ -189,23 +203,29 @@ export class WatchClient {
       if (this.#stopped) return;
       // unknown is not empty: keep the previous view, report nothing as removed
       this.#counters.listErrors++;
-      this.#logger.warn({ err: error }, 'listing services failed; keeping the last view');
+      const unreachable = unreachableCause(error);
+      if (unreachable === undefined) this.#logger.warn({ err: error }, 'listing services failed; keeping the last view');
+      else this.#outage.failure('listing', unreachable);
       return;
     }
     if (this.#stopped) return;
-    const serviceIds = new Set(listing.map((s) => s.serviceId));
-    const watched = new Map(listing.filter((s) => this.isWatched(s)).map((s) => [s.serviceId, s]));
+    this.#outage.recovered();
+    const listed = new Set<string>();
+    const watched = new Map<string, ServiceRef>();
+    for (const s of listing) {
+      listed.add(s.serviceId);
+      if (this.isWatched(s)) watched.set(s.serviceId, { appId: s.appId, serviceName: s.serviceName, version: s.version, environment: s.environment ?? '' });
+    }
     const previous = this.#services;
     this.#services = watched;
-    const report = (type: 'service-added' | 'service-removed', s: MicroService): void =>
-      this.#emitter.emit({ type, appId: s.appId, serviceName: s.serviceName, version: s.version, environment: s.environment ?? '', serviceId: s.serviceId, service: s });
-    for (const [id, s] of watched) if (!previous.has(id) || !this.#listed) report('service-added', s);
-    for (const [id, s] of previous) if (!watched.has(id)) report('service-removed', s);
+    const report = (type: 'service-added' | 'service-removed', serviceId: string, s: ServiceRef): void => this.#emitter.emit({ type, ...s, serviceId });
+    for (const [id, s] of watched) if (!previous.has(id) || !this.#listed) report('service-added', id, s);
+    for (const [id, s] of previous) if (!watched.has(id)) report('service-removed', id, s);
     this.#listed = true;
 
     const groups = new Map<string, { appId: string; environment: string; names: Set<string> }>();
     for (const s of watched.values()) {
-      const environment = s.environment ?? '';
+      const environment = s.environment;
       const key = groupKey(s.appId, environment);
       let group = groups.get(key);
       if (group === undefined) groups.set(key, (group = { appId: s.appId, environment, names: new Set() }));
@@ -222,7 +242,7 @@ export class WatchClient {
     for (const [key, group] of groups) {
       const existing = this.#watchers.get(key);
       if (existing !== undefined) {
-        work.push(existing.sync(group.names, { serviceIds, startedAt }));
+        work.push(existing.sync(group.names, { hasService: (id) => listed.has(id), startedAt }));
         continue;
       }
       const watcher = new AppWatcher({
@@ -237,6 +257,8 @@ export class WatchClient {
         revCheck: this.#options.revCheck,
         counters: this.#counters,
         emit: (event) => this.#emitter.emit(event),
+        outage: this.#outage,
+        findSlots: this.#findSlots,
         logger: this.#logger,
         random: this.#options.random,
         signal: this.#stop.signal,

@@ -2,7 +2,7 @@
 // socket; service events from the periodic listing (the registry has no service watch);
 // resync-needed whenever events may have been lost, so the listener re-reads that app.
 import type { Logger } from '../log.ts';
-import type { MicroService, MicroServiceInstance } from '../model/registry.ts';
+import type { MicroServiceInstance } from '../model/registry.ts';
 
 export interface InstanceChange {
   type: 'instance-created' | 'instance-updated' | 'instance-deleted';
@@ -15,6 +15,7 @@ export interface InstanceChange {
   instance: MicroServiceInstance;
 }
 
+/** A service (one version) seen in, or gone from, the listing. Its key only: the push reads the rest. */
 export interface ServiceChange {
   type: 'service-added' | 'service-removed';
   appId: string;
@@ -22,7 +23,6 @@ export interface ServiceChange {
   version: string;
   environment: string;
   serviceId: string;
-  service: MicroService;
 }
 
 export type ResyncReason =

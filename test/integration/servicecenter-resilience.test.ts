@@ -123,6 +123,63 @@ describe('failover and circuit breaker', () => {
     }
   });
 
+  it('with a single address, answers within about a second of a registry restart instead of after the 10 s cool-down', async () => {
+    const own = await startRegistrySimulator();
+    // the default breaker: 3 failures, 10 s
+    const client = new RegistryClient({ addresses: [own.baseUrl], retry: { maxAttempts: 4, baseMs: 10, maxMs: 50 }, timeoutMs: 1_000 });
+    try {
+      await client.listServices();
+      const back = own.restart({ downtimeMs: 800 });
+      await expect(client.listServices()).rejects.toBeInstanceOf(RegistryUnavailableError);
+      expect(client.http.pool.states()[0]).toMatchObject({ state: 'open', consecutiveFailures: 3 });
+      // still down: a call at once is refused by the open breaker without reaching the registry
+      await expect(client.listServices()).rejects.toThrow('open circuit breaker');
+      await back;
+      const t0 = performance.now();
+      let calls = 0;
+      for (;;) {
+        calls++;
+        try {
+          await client.listServices();
+          break;
+        } catch (error) {
+          expect(error).toBeInstanceOf(RegistryUnavailableError);
+          if (performance.now() - t0 > 4_000) throw error;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      const blindMs = performance.now() - t0;
+      expect(blindMs).toBeLessThan(1_200);
+      expect(client.http.pool.states()[0]).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+      expect(calls).toBeGreaterThanOrEqual(1);
+    } finally {
+      client.close();
+      await own.close();
+    }
+  });
+
+  it('probes a single address that stays down at most once per probe interval', async () => {
+    const bad = await failingRegistry();
+    const client = new RegistryClient({ addresses: [bad.url], breaker: { failureThreshold: 2, coolDownMs: 60_000, probeIntervalMs: 300 }, retry: { maxAttempts: 5, baseMs: 1, maxMs: 5 } });
+    try {
+      await expect(client.listServices()).rejects.toBeInstanceOf(RegistryUnavailableError);
+      expect(bad.hits()).toBe(2);
+      // a burst of calls right after: all refused without a request
+      const burst = await Promise.all(Array.from({ length: 20 }, () => client.listServices().catch((e: unknown) => e)));
+      expect(burst.every((e) => e instanceof RegistryUnavailableError && e.message.includes('open circuit breaker'))).toBe(true);
+      expect(bad.hits()).toBe(2);
+      await new Promise((r) => setTimeout(r, 320));
+      // the probe interval has passed: of a burst, exactly one call goes through, and its failure keeps the breaker open
+      const probes = await Promise.all(Array.from({ length: 20 }, () => client.listServices().catch((e: unknown) => e)));
+      expect(probes.every((e) => e instanceof RegistryUnavailableError)).toBe(true);
+      expect(bad.hits()).toBe(3);
+      expect(client.http.pool.states()[0]?.state).toBe('open');
+    } finally {
+      client.close();
+      await bad.close();
+    }
+  });
+
   it('reports every address down as unavailable, with the network cause', async () => {
     const client = new RegistryClient({ addresses: [await deadAddress(), await deadAddress()], retry: { maxAttempts: 3, baseMs: 1, maxMs: 5 } });
     try {

@@ -1,11 +1,16 @@
 // WatchClient against the simulator: the initial view, typed events, new names and
 // versions, restarts, dropped sockets, a deleted consumer, malformed frames, missed
-// events, auth over TLS. "View" = per watched service, the instanceIds the client holds
-// (from its finds plus the events since); after every disturbance it must equal the
-// simulator's own state.
+// events, auth over TLS, what is logged while the registry is down. "View" = per watched
+// service, the instanceIds a listener can know from the events alone, re-reading a
+// service when it is added and an app when told events may have been lost (as the
+// watcher does); after every disturbance it must equal the simulator's own state. The
+// client keeps no view of its own: that it needs no more than its events to be right is
+// what these tests show.
 import { describe, it, expect, beforeAll, afterAll, afterEach } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { Writable } from 'node:stream';
+import { createLogger, type Logger } from '../../lib/log.ts';
 import type { AddressInfo } from 'node:net';
 import { WatchClient, type WatchClientEvent, type WatchClientOptions } from '../../lib/servicecenter/index.ts';
 import { startRegistrySimulator, type RegistrySimulator, type RegistrySimulatorOptions } from '../../lib/registry-simulator/simulator.ts';
@@ -20,15 +25,49 @@ function simView(sim: RegistrySimulator): Record<string, string[]> {
   return out;
 }
 
+/** A listener's view, from the events only; re-reads from the simulator are what a push would read. */
+class EventView {
+  readonly #sim: RegistrySimulator;
+  readonly #view = new Map<string, Set<string>>();
+  constructor(sim: RegistrySimulator) {
+    this.#sim = sim;
+  }
+  apply(e: WatchClientEvent): void {
+    if (e.type === 'service-added') this.#reread([e.serviceId]);
+    else if (e.type === 'service-removed') this.#view.delete(e.serviceId);
+    else if (e.type === 'resync-needed') {
+      const ids = this.#sim.listServices().filter((s) => s['appId'] === e.appId && String(s['environment'] ?? '') === e.environment && s['serviceName'] !== CONSUMER);
+      this.#reread(ids.map((s) => s['serviceId'] as string));
+    } else if (e.type === 'instance-created' || e.type === 'instance-updated' || e.type === 'instance-deleted') {
+      const instances = this.#view.get(e.serviceId);
+      if (instances === undefined) return;
+      if (e.type === 'instance-deleted') instances.delete(e.instance.instanceId);
+      else instances.add(e.instance.instanceId);
+    }
+  }
+  #reread(serviceIds: string[]): void {
+    const now = this.#sim.snapshot();
+    for (const id of serviceIds) this.#view.set(id, new Set(now.get(id) ?? []));
+  }
+  get(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [id, instances] of [...this.#view].sort(([a], [b]) => a.localeCompare(b))) out[id] = [...instances].sort();
+    return out;
+  }
+}
+
+const views = new Map<WatchClient, EventView>();
 function clientView(client: WatchClient): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [id, instances] of client.snapshot()) out[id] = [...instances.keys()].sort();
-  return out;
+  return views.get(client)?.get() ?? {};
+}
+
+function sortedView(view: Record<string, string[]>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(view).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 async function viewsConverge(client: WatchClient, sim: RegistrySimulator, what = 'views equal'): Promise<void> {
   await eventually(
-    () => ({ client: clientView(client), sim: simView(sim) }),
+    () => ({ client: clientView(client), sim: sortedView(simView(sim)) }),
     (v) => JSON.stringify(v.client) === JSON.stringify(v.sim),
     4_000,
     what,
@@ -53,12 +92,18 @@ function newClient(sim: RegistrySimulator, options: Partial<WatchClientOptions> 
     ...options,
   });
   const events: WatchClientEvent[] = [];
-  client.onAny((e) => events.push(e));
+  const view = new EventView(sim);
+  views.set(client, view);
+  client.onAny((e) => {
+    events.push(e);
+    view.apply(e);
+  });
   clients.push(client);
   return { client, events };
 }
 
 afterEach(async () => {
+  views.clear();
   await Promise.all(clients.splice(0).map((c) => c.stop()));
   await Promise.all(sims.splice(0).map((s) => s.close()));
 });
@@ -75,7 +120,8 @@ describe('WatchClient: view and events', () => {
     sim.registerInstance(ledger, { hostName: 'ledger-1' });
     const { client, events } = newClient(sim);
     await client.start();
-    expect(clientView(client)).toEqual(simView(sim));
+    expect(clientView(client)).toEqual(sortedView(simView(sim)));
+    expect(client.held()).toEqual({ services: 4, instances: 3 });
     expect(client.consumers().map((c) => `${c.environment}/${c.appId}:${c.connected}`).sort()).toEqual(['/billing:true', '/shop:true', 'production/shop:true']);
     expect(new Set(sim.listServices().filter((s) => s['serviceName'] === CONSUMER).map((s) => `${String(s['environment'] ?? '')}/${String(s['appId'])}`))).toEqual(
       new Set(['/billing', '/shop', 'production/shop']),
@@ -103,11 +149,12 @@ describe('WatchClient: view and events', () => {
     const sim = await startSim();
     sim.registerService({ appId: 'shop', serviceName: 'cart', version: '1.0.0' });
     const existing = sim.registerService({ appId: 'shop', serviceName: 'my-watcher', version: '1.0.0' });
-    const { client } = newClient(sim, { consumerServiceName: 'my-watcher' });
+    const { client, events } = newClient(sim, { consumerServiceName: 'my-watcher' });
     await client.start();
     expect(client.consumers()).toEqual([{ appId: 'shop', environment: '', consumerId: existing, connected: true }]);
     expect(client.counters().consumerRegistrations).toBe(0);
-    expect(client.services().has(existing)).toBe(false);
+    expect(client.held().services).toBe(1);
+    expect(events.some((e) => e.type === 'service-added' && e.serviceId === existing)).toBe(false);
   });
 
   it('finds a new service name on the next listing; a new version needs no find; removals are reported', async () => {
@@ -241,7 +288,8 @@ describe('WatchClient: disturbances', () => {
     const missed = sim.registerInstance(cart, { hostName: 'before-dependency' });
     await eventually(() => events, (e) => e.some((x) => x.type === 'resync-needed' && x.reason === 'missed-events'), 2_000, 'missed-events resync');
     expect(events.some((e) => e.type === 'instance-created' && e.instance.instanceId === missed)).toBe(false);
-    expect(client.snapshot().get(cart)?.has(missed)).toBe(true);
+    // the resync is what brings it to a listener
+    expect(clientView(client)[cart]).toContain(missed);
   });
 
   it('keeps its view when a listing fails (unknown is not empty)', async () => {
@@ -266,6 +314,56 @@ describe('WatchClient: disturbances', () => {
     expect(sim.watcherCount()).toBe(1);
     await client.stop();
     await eventually(() => sim.watcherCount(), (n) => n === 0, 2_000, 'socket closed');
+  });
+});
+
+/** A logger whose JSON lines are kept, parsed. */
+function capturedLogger(): { logger: Logger; lines: Record<string, unknown>[] } {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: createLogger({ level: 'info', destination: stream }), lines };
+}
+
+describe('WatchClient: logging while the registry is down', () => {
+  it('says once that the registry is unreachable, then ever more rarely with a count, and once that it is back', async () => {
+    const sim = await startSim();
+    for (const appId of ['shop', 'billing', 'search']) sim.registerService({ appId, serviceName: `${appId}-svc`, version: '1.0.0' });
+    const { logger, lines } = capturedLogger();
+    const { client } = newClient(sim, { logger, listIntervalMs: 50, outageLog: { firstRepeatMs: 200, maxRepeatMs: 60_000 } });
+    await client.start();
+    expect(client.consumers().every((c) => c.connected)).toBe(true);
+    const failuresBefore = client.counters().listErrors + client.counters().reconnects;
+    await sim.restart({ downtimeMs: 1_500 });
+    const isBack = (l: Record<string, unknown>): boolean => String(l['msg']).startsWith('registry reachable again');
+    await eventually(() => lines.filter(isBack).length, (n) => n === 1, 4_000, 'back line');
+    await eventually(() => client.consumers(), (c) => c.every((x) => x.connected), 4_000, 'reconnected');
+
+    const down = lines.filter((l) => String(l['msg']).startsWith('registry unreachable'));
+    expect(down).toEqual([expect.objectContaining({ level: 40, address: sim.baseUrl, cause: 'ECONNREFUSED' })]);
+    const again = lines.filter((l) => String(l['msg']).startsWith('registry still unreachable'));
+    expect(again.length).toBeGreaterThanOrEqual(1);
+    // each reminder waits at least twice as long as the one before
+    let at = 0;
+    again.forEach((l, k) => {
+      expect(l).toMatchObject({ level: 40, address: sim.baseUrl, cause: expect.any(String), failures: expect.any(Number) });
+      expect(Number(l['downForMs']) - at).toBeGreaterThanOrEqual(200 * 2 ** k);
+      at = Number(l['downForMs']);
+    });
+    const failures = client.counters().listErrors + client.counters().reconnects - failuresBefore;
+    const counted = 1 + again.reduce((n, l) => n + Number(l['failures']), 0);
+    expect(counted).toBeLessThanOrEqual(failures + 3 * 2);
+    expect(failures).toBeGreaterThan(down.length + again.length);
+    const backLine = lines.find(isBack);
+    expect(backLine).toMatchObject({ level: 30, address: sim.baseUrl, failures: expect.any(Number) });
+    expect(Number(backLine?.['downForMs'])).toBeGreaterThanOrEqual(1_000);
+    // no stack traces, and nothing else warned about on every retry
+    expect(lines.filter((l) => 'err' in l)).toEqual([]);
+    expect(lines.filter((l) => Number(l['level']) >= 40).length).toBe(down.length + again.length);
   });
 });
 

@@ -1,12 +1,15 @@
-// Drift repair: compare what the cluster actually holds (metadata only) with what should
-// be there and what state says was written, and repair the difference. A hand-deleted
-// object is missing; a hand-edited one shows a different content-hash annotation or a
+// Drift repair: compare what the cluster actually holds with what should be there and
+// what state says was written, and repair the difference. A hand-deleted object is
+// missing; a hand-edited one shows a different content-hash annotation or a
 // metadata.generation other than the one recorded after our write. Owned objects nothing
-// wants any more are deleted (guarded). `resync` runs it over everything; the per-minute
-// audit over a rotating slice of shards.
+// wants any more are deleted (guarded). The per-minute audit looks at a rotating slice of
+// shards, metadata only, so it trusts state's generations. A resync cannot: its state may
+// be fresh or wrong, so when the cluster can be read in full it also compares each live
+// object's content with the rendered one, and sees same-named foreign objects before
+// writing (so a dry run reports them as conflicts, as the real run would).
 import type { Logger } from '../log.ts';
 import { objectKey, type IstioObject } from '../model/istio.ts';
-import { CONTENT_HASH_ANNOTATION, SERVICE_KEY_ANNOTATION, SHARD_LABEL } from '../model/ownership.ts';
+import { CONTENT_HASH_ANNOTATION, isOwnedBy, SERVICE_KEY_ANNOTATION, SHARD_LABEL } from '../model/ownership.ts';
 import type { RenderOptions } from '../render/options.ts';
 import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
 import { desiredHashOf, hashOf, refOfKey } from '../plan/object-plan.ts';
@@ -17,10 +20,28 @@ import { desiredState, type DesiredState } from './desired-state.ts';
 import type { LiveObject, PipelineDeps } from './ports.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
-export type ReconcileDeps = PipelineDeps;
+/** An object as the cluster holds it, read in full (any owner: foreign ones are conflicts). */
+export interface LiveContent {
+  kind: IstioObject['kind'];
+  namespace: string;
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  spec: unknown;
+}
+
+/** Reads every object of the managed kinds in the target namespace, page by page. */
+export interface ClusterContentReader {
+  pages(): AsyncIterable<LiveContent[]>;
+}
+
+export interface ReconcileDeps extends PipelineDeps {
+  /** a full read of the cluster, for a resync; absent: metadata and state only */
+  content?: ClusterContentReader;
+}
 
 export interface ReconcileReport {
-  outcome: 'ok' | 'registry-unavailable' | 'deletions-refused' | 'partial';
+  outcome: 'ok' | 'registry-unavailable' | 'cluster-unavailable' | 'deletions-refused' | 'partial';
   /** shards looked at (all of them for a resync) */
   shards: number[] | 'all';
   checked: number;
@@ -30,7 +51,30 @@ export interface ReconcileReport {
   deleted: number;
   conflicts: number;
   failed: number;
+  /** each conflict: an object of that name exists without our ownership marks */
+  conflictDetails: { key: string; reason: string }[];
+  /** a resync: services the registry holds that could not be rendered (they keep what they had) */
+  skipped?: { serviceKey: string; reason: string }[];
   message?: string;
+}
+
+/**
+ * Whether `live` holds everything `desired` sets: fields someone added are not compared
+ * (server-side apply leaves them, see README's known limits), so they cannot make every
+ * resync re-apply; arrays are compared whole, as the Istio schemas make them atomic.
+ */
+export function holdsContent(live: unknown, desired: unknown): boolean {
+  if (Array.isArray(desired)) return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => holdsContent(live[i], d));
+  if (desired !== null && typeof desired === 'object') {
+    if (live === null || typeof live !== 'object' || Array.isArray(live)) return false;
+    const l = live as Record<string, unknown>;
+    return Object.entries(desired as Record<string, unknown>).every(([k, v]) => v === undefined || holdsContent(l[k], v));
+  }
+  return live === desired;
+}
+
+function contentMatches(live: LiveContent, desired: IstioObject): boolean {
+  return holdsContent(live.spec, JSON.parse(JSON.stringify(desired.spec)) as unknown) && holdsContent(live.labels, desired.metadata.labels) && holdsContent(live.annotations, desired.metadata.annotations);
 }
 
 function keyOfLive(o: LiveObject): string {
@@ -44,7 +88,12 @@ function keyOfLive(o: LiveObject): string {
 export async function reconcile(
   deps: ReconcileDeps,
   correlationId: string,
-  options: { shards?: readonly number[]; desired?: DesiredState } = {},
+  options: {
+    shards?: readonly number[];
+    desired?: DesiredState;
+    /** services left alone: e.g. the ones the sync just enqueued, which their push converges */
+    leave?: ReadonlySet<string>;
+  } = {},
 ): Promise<ReconcileReport> {
   const log = deps.logger.child({ correlationId, run: options.shards === undefined ? 'resync' : 'audit' });
   const report: ReconcileReport = {
@@ -57,6 +106,7 @@ export async function reconcile(
     deleted: 0,
     conflicts: 0,
     failed: 0,
+    conflictDetails: [],
   };
   let desired = options.desired;
   if (desired === undefined) {
@@ -65,19 +115,46 @@ export async function reconcile(
     } catch (error) {
       deps.metrics.add('registry_unavailable');
       report.outcome = 'registry-unavailable';
-      report.message = `registry unavailable: ${(error as Error).message}; nothing repaired, nothing deleted`;
-      log.error({ err: error }, report.message);
+      report.message = `registry unavailable: ${causeOf(error, 'registry unavailable')}; nothing repaired, nothing deleted`;
+      log.error(report.message);
+      log.debug({ err: error }, 'registry read failed');
       return report;
     }
   }
+  if (options.shards === undefined) report.skipped = desired.skipped.map((s) => ({ serviceKey: s.key, reason: s.reason }));
+  const leave = options.leave ?? new Set<string>();
   const inScope = (o: IstioObject): boolean => options.shards === undefined || options.shards.includes(Number(o.metadata.labels[SHARD_LABEL]));
 
-  const live = await deps.cluster.listOwned(options.shards === undefined ? {} : { shards: options.shards });
-  const liveByKey = new Map(live.map((o) => [keyOfLive(o), o]));
   const wanted = new Map<string, { object: IstioObject; serviceKey: string }>();
   for (const service of desired.services.values()) {
+    if (leave.has(service.serviceKey)) continue;
     for (const o of service.objects) if (inScope(o)) wanted.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), { object: o, serviceKey: service.serviceKey });
   }
+  let live: LiveObject[];
+  /** wanted keys whose live content differs (owned) or that a foreign object holds */
+  const contentDiffers = new Set<string>();
+  const foreign = new Map<string, string>();
+  try {
+    live = (await deps.cluster.listOwned(options.shards === undefined ? {} : { shards: options.shards })).filter((o) => !leave.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? ''));
+    if (deps.content !== undefined && options.shards === undefined) {
+      for await (const page of deps.content.pages()) {
+        for (const o of page) {
+          const key = objectKey(o.kind, o.namespace, o.name);
+          const w = wanted.get(key);
+          if (w === undefined) continue;
+          if (!isOwnedBy(o.labels, deps.render.source)) foreign.set(key, `${key} exists without the ownership labels of source ${JSON.stringify(deps.render.source)}; left untouched`);
+          else if (!contentMatches(o, w.object)) contentDiffers.add(key);
+        }
+      }
+    }
+  } catch (error) {
+    report.outcome = 'cluster-unavailable';
+    report.message = `cluster unreadable: ${causeOf(error)}; nothing repaired, nothing deleted`;
+    log.error(report.message);
+    log.debug({ err: error }, 'cluster read failed');
+    return report;
+  }
+  const liveByKey = new Map(live.map((o) => [keyOfLive(o), o]));
   // Services that own something in scope: their state tells which generation we wrote.
   const serviceKeys = new Set<string>([...wanted.values()].map((w) => w.serviceKey));
   for (const o of live) {
@@ -89,6 +166,12 @@ export async function reconcile(
   const repairs: IstioObject[] = [];
   for (const [key, { object, serviceKey }] of wanted) {
     report.checked++;
+    const taken = foreign.get(key);
+    if (taken !== undefined) {
+      report.conflicts++;
+      report.conflictDetails.push({ key, reason: taken });
+      continue;
+    }
     const current = liveByKey.get(key);
     if (current === undefined) {
       report.missing++;
@@ -99,14 +182,14 @@ export async function reconcile(
     const generation = recorded === undefined ? undefined : decodeApplied(recorded).generation;
     const hashDiffers = current.annotations[CONTENT_HASH_ANNOTATION] !== hashOf(object);
     const specEdited = generation !== undefined && current.generation !== undefined && current.generation !== generation;
-    if (hashDiffers || specEdited) {
+    if (hashDiffers || specEdited || contentDiffers.has(key)) {
       report.edited++;
       repairs.push(object);
     }
   }
   // A skipped service keeps what it last published: its objects are not strays.
   const skipped = new Set(desired.skipped.map((s) => s.key));
-  const orphans = live.filter((o) => !wanted.has(keyOfLive(o)) && !skipped.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? ''));
+  const orphans = live.filter((o) => !wanted.has(keyOfLive(o)) && !skipped.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? '') && !leave.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? ''));
 
   const verdict = checkDeletions(orphans.length, Math.max(live.length, 1), deps.guard);
   if (!verdict.allowed) {
@@ -122,6 +205,7 @@ export async function reconcile(
     for (const a of outcome.applied) appliedGen.set(a.key, a.generation);
     report.applied = outcome.applied.length;
     report.conflicts += outcome.conflicts.length;
+    report.conflictDetails.push(...outcome.conflicts);
     report.failed += outcome.failed.length;
   }
   const deletedKeys = new Set<string>();
@@ -130,6 +214,7 @@ export async function reconcile(
     for (const k of [...outcome.deleted, ...outcome.absent]) deletedKeys.add(k);
     report.deleted = outcome.deleted.length;
     report.conflicts += outcome.conflicts.length;
+    report.conflictDetails.push(...outcome.conflicts);
     report.failed += outcome.failed.length;
   }
   deps.metrics.add('drift_repaired', report.applied);
@@ -165,6 +250,16 @@ export async function reconcile(
   if (report.outcome === 'ok' && report.failed + report.conflicts > 0) report.outcome = 'partial';
   log.info({ ...report }, 'reconcile done');
   return report;
+}
+
+/**
+ * An error's own message without the prefix its callers add again ("registry
+ * unavailable: registry unavailable: …"): the line an operator reads names the cause once.
+ */
+export function causeOf(error: unknown, prefix?: string): string {
+  let text = error instanceof Error ? error.message : String(error);
+  if (prefix !== undefined) while (text.toLowerCase().startsWith(`${prefix.toLowerCase()}: `)) text = text.slice(prefix.length + 2);
+  return text;
 }
 
 /**

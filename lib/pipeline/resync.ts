@@ -16,6 +16,17 @@ export interface ResyncResult extends ReconcileReport {
   wouldDelete?: string[];
 }
 
+/** What `status` shows of a resync: its own message, then the conflicts it met. */
+function runMessage(report: ReconcileReport): string | undefined {
+  const parts: string[] = [];
+  if (report.message !== undefined) parts.push(report.message);
+  if (report.conflictDetails.length > 0) {
+    const shown = report.conflictDetails.slice(0, 5).map((c) => c.key);
+    parts.push(`conflicts: ${shown.join(', ')}${report.conflictDetails.length > shown.length ? ` and ${report.conflictDetails.length - shown.length} more` : ''}`);
+  }
+  return parts.length === 0 ? undefined : parts.join('; ');
+}
+
 export async function runResync(deps: ReconcileDeps, correlationId: string, options: ResyncOptions = {}): Promise<ResyncResult> {
   const startedAt = deps.now();
   const guard = { ...deps.guard, force: deps.guard.force || options.force === true };
@@ -35,9 +46,9 @@ export async function runResync(deps: ReconcileDeps, correlationId: string, opti
     kind: 'resync',
     startedAt,
     finishedAt: deps.now(),
-    outcome: report.outcome === 'ok' ? 'ok' : report.outcome === 'partial' ? 'partial' : report.outcome === 'registry-unavailable' ? 'error' : 'refused',
+    outcome: report.outcome === 'ok' ? 'ok' : report.outcome === 'partial' ? 'partial' : report.outcome === 'deletions-refused' ? 'refused' : 'error',
     counts: { checked: report.checked, missing: report.missing, edited: report.edited, applied: report.applied, deleted: report.deleted, conflicts: report.conflicts, failed: report.failed },
-    ...(report.message === undefined ? {} : { message: report.message }),
+    ...(runMessage(report) === undefined ? {} : { message: runMessage(report) }),
   });
   return { ...report, dryRun: false };
 }

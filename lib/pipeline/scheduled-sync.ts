@@ -16,6 +16,19 @@ export interface ScheduledSyncReport {
   audit?: ReconcileReport;
 }
 
+/** What `status` shows of a sync run: its message, the services it skipped and why, the audit's conflicts. */
+function runMessage(sync: ScheduledSyncReport['sync'], audit: ReconcileReport | undefined): string | undefined {
+  const parts: string[] = [];
+  if (sync.message !== undefined) parts.push(sync.message);
+  if (sync.skipped.length > 0) {
+    const shown = sync.skipped.slice(0, 5).map((s) => `${s.serviceKey} (${s.reason})`);
+    parts.push(`skipped ${shown.join('; ')}${sync.skipped.length > shown.length ? `; and ${sync.skipped.length - shown.length} more` : ''}`);
+  }
+  if (audit?.message !== undefined) parts.push(`audit: ${audit.message}`);
+  if (audit !== undefined && audit.conflictDetails.length > 0) parts.push(`audit conflicts: ${audit.conflictDetails.slice(0, 5).map((c) => c.key).join(', ')}`);
+  return parts.length === 0 ? undefined : parts.join('; ');
+}
+
 export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: string): Promise<ScheduledSyncReport> {
   const startedAt = deps.now();
   const { desired, ...sync } = await syncOnce(deps, correlationId);
@@ -25,7 +38,10 @@ export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: s
   // would otherwise delete that slice's objects, a slice a minute, past the guard.
   if (deps.cluster !== undefined && desired !== undefined && sync.outcome === 'ok') {
     const shards = auditShardsAt(startedAt, deps.auditPeriodMinutes);
-    report.audit = await reconcile({ ...deps, cluster: deps.cluster }, correlationId, { shards, desired });
+    // What the sync just enqueued is about to be pushed: the push converges it, and an
+    // object not there yet (a fresh cluster, a new instance) is not drift.
+    const leave = new Set([...sync.dirty, ...sync.removed]);
+    report.audit = await reconcile({ ...deps, cluster: deps.cluster }, correlationId, { shards, desired, leave });
   }
   const audit = report.audit;
   const eventful =
@@ -45,8 +61,9 @@ export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: s
         auditChecked: audit?.checked ?? 0,
         repaired: audit?.applied ?? 0,
         auditDeleted: audit?.deleted ?? 0,
+        conflicts: audit?.conflicts ?? 0,
       },
-      ...(sync.message === undefined ? {} : { message: sync.message }),
+      ...(runMessage(sync, audit) === undefined ? {} : { message: runMessage(sync, audit) }),
     });
   }
   return report;

@@ -3,7 +3,8 @@
 // writes nothing itself, so a minute in which nothing changed costs one listing, one
 // state Query and zero writes of any kind.
 import type { Logger } from '../log.ts';
-import type { RenderOptions } from '../render/options.ts';
+import { ALWAYS_EXCLUDED_SERVICES, type RenderOptions } from '../render/options.ts';
+import { parseServiceKey } from '../names/service-names.ts';
 import { desiredHashOf } from '../plan/object-plan.ts';
 import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
 import type { StateStore } from '../state/state-store.ts';
@@ -37,6 +38,21 @@ export interface SyncReport {
 }
 
 const EMPTY_HASH = desiredHashOf({});
+
+/**
+ * The services this sync is about: the registry's own entries and sc2mesh's own
+ * consumer services are listed by the registry but never published, so not counted.
+ */
+function publishableCount(desired: DesiredState, render: RenderOptions): number {
+  const never = new Set([...ALWAYS_EXCLUDED_SERVICES.map((n) => n.toUpperCase())]);
+  const excluded = new Set(render.excludeServices);
+  let n = desired.skipped.length;
+  for (const key of desired.services.keys()) {
+    const name = parseServiceKey(key).serviceName;
+    if (!never.has(name.toUpperCase()) && !excluded.has(name)) n++;
+  }
+  return n;
+}
 
 export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<SyncReport> {
   const log = deps.logger.child({ correlationId, run: 'sync' });
@@ -76,7 +92,7 @@ export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<S
 
   const report: SyncReport = {
     outcome: 'ok',
-    services: desired.services.size + desired.skipped.length,
+    services: publishableCount(desired, deps.render),
     dirty,
     removed,
     skipped: desired.skipped.map((s) => ({ serviceKey: s.key, reason: s.reason })),

@@ -25,4 +25,28 @@ describe('ops server', () => {
       await server.close();
     }
   });
+
+  it('serves status, diff and resync only with the bearer token, and resync only on POST', async () => {
+    const calls: { dryRun: boolean; force: boolean }[] = [];
+    const server = await startOpsServer({
+      host: '127.0.0.1',
+      port: 0,
+      health: () => ({ ok: true, details: {} }),
+      metrics: () => '',
+      api: { token: 't0k3n', status: async (runs) => ({ runs }), reconcile: async (o) => (calls.push(o), { done: true }) },
+    });
+    const auth = { authorization: 'Bearer t0k3n' };
+    try {
+      expect((await fetch(`${server.url}/v1/status`)).status).toBe(401);
+      expect((await fetch(`${server.url}/v1/resync`, { method: 'POST', headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
+      expect(await (await fetch(`${server.url}/v1/status?runs=3`, { headers: auth })).json()).toEqual({ runs: 3 });
+      expect((await fetch(`${server.url}/v1/resync?force=true`, { headers: auth })).status).toBe(405);
+      expect(calls).toEqual([]);
+      expect((await fetch(`${server.url}/v1/resync?force=true`, { method: 'POST', headers: auth })).status).toBe(200);
+      expect((await fetch(`${server.url}/v1/diff`, { headers: auth })).status).toBe(200);
+      expect(calls).toEqual([{ dryRun: false, force: true }, { dryRun: true, force: false }]);
+    } finally {
+      await server.close();
+    }
+  });
 });

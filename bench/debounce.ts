@@ -52,6 +52,8 @@ export interface DebounceBench {
   stormEvents: number;
   stormSeconds: number;
   stormPushes: number;
+  /** what the specified rules give for this storm, computed here without cycle.ts (maxEvents counts events) */
+  stormPushesExpected: number;
   stormMaxEventsPushes: number;
   stormMaxDelayPushes: number;
   stormQuietPushes: number;
@@ -78,6 +80,36 @@ function stormKeys(events: number): string[] {
 }
 
 const eventTime = (i: number, events: number, seconds: number): number => Math.floor((i * seconds * 1000) / events);
+
+/**
+ * The debounce rules as specified, on their own, for the expected figure: one event at
+ * each eventTime; a cycle is pushed when its timer (quiet after the last event, or max
+ * delay after the first) is due at or before the next event, or at once when it holds
+ * `maxEvents` events, every event counted (a repeated service too).
+ */
+export function expectedStormPushes(events: number, seconds: number, config: DebounceConfig): number {
+  let pushes = 0;
+  let first: number | undefined;
+  let last = 0;
+  let held = 0;
+  for (let i = 0; i < events; i++) {
+    const t = eventTime(i, events, seconds);
+    if (first !== undefined && (t - last >= config.quietMs || t - first >= config.maxDelayMs)) {
+      pushes++;
+      first = undefined;
+      held = 0;
+    }
+    first ??= t;
+    last = t;
+    held++;
+    if (held >= config.maxEvents) {
+      pushes++;
+      first = undefined;
+      held = 0;
+    }
+  }
+  return first === undefined ? pushes : pushes + 1;
+}
 
 /** The pure machine on a simulated clock: each tick comes exactly when the machine asked for it. */
 function stormOnStateMachine(keys: readonly string[], seconds: number, config: DebounceConfig): StormResult {
@@ -163,7 +195,7 @@ async function quietRun(changes: number, backgroundServices: number): Promise<Qu
     for (let i = 0; i < 5; i++) sim.registerInstance(probeId, { hostName: `probe-${i}`, endpoints: [`rest://10.3.0.${i + 1}:8080`] }, { keepAlive: true });
     const probeKey = serviceKeyOf({ environment: '', appId: 'shop', serviceName: 'latency-probe' });
 
-    rig = await startPipelineRig({ registry: createRegistrySource(client), concurrency: 16 });
+    rig = await startPipelineRig({ registry: createRegistrySource(client, { consumerServiceName: 'sc2mesh-watcher' }), concurrency: 16 });
     const server = rig.server;
     if (server === undefined) throw new Error('bench debounce: rig without a cluster');
     await rig.syncAndPush('converge');
@@ -263,6 +295,7 @@ export async function benchDebounce(options: DebounceBenchOptions = {}): Promise
     stormEvents: events,
     stormSeconds: seconds,
     stormPushes: storm.pushes,
+    stormPushesExpected: expectedStormPushes(events, seconds, config),
     stormMaxEventsPushes: storm.byReason['max-events'],
     stormMaxDelayPushes: storm.byReason['max-delay'],
     stormQuietPushes: storm.byReason.quiet,

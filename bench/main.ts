@@ -1,10 +1,11 @@
-// `npm run bench -- [render|watch|kube|pipeline|debounce ...] [--json]`: runs the named
+// `npm run bench -- [render|watch|kube|pipeline|debounce|scale ...] [--json]`: runs the named
 // benchmarks (all by default) once each and prints a table, or one JSON object.
 import { benchRender } from './render.ts';
 import { benchWatch } from './watch.ts';
 import { benchKube } from './kube.ts';
 import { benchPipeline } from './pipeline.ts';
 import { benchDebounce } from './debounce.ts';
+import { benchScale } from './scale.ts';
 
 type Bench = () => Promise<object>;
 
@@ -14,6 +15,7 @@ const BENCHES: Record<string, Bench> = {
   kube: () => benchKube(),
   pipeline: () => benchPipeline(),
   debounce: () => benchDebounce(),
+  scale: () => benchScale(),
 };
 
 function round(value: unknown): unknown {

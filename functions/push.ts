@@ -8,7 +8,7 @@ import { handlePushBatch } from '../lib/pipeline/push-batch.ts';
 export const handler = middy(async (event: unknown, context: Context): Promise<SQSBatchResponse> => {
   const records = parsePushEvent(event);
   const rt = await lambdaRuntime(context.invokedFunctionArn);
-  const report = await handlePushBatch(records, { ...rt, debounce: rt.config.debounce, remainingMs: () => context.getRemainingTimeInMillis() }, context.awsRequestId);
+  const report = await handlePushBatch(records, { ...rt, debounce: rt.config.debounce, concurrency: rt.config.kube.concurrency, remainingMs: () => context.getRemainingTimeInMillis() }, context.awsRequestId);
   rt.logger.info(
     { correlationId: context.awsRequestId, decision: report.decision, pushed: report.pushed.length, requeued: report.requeued.length, invalid: report.invalid, metrics: rt.metrics.snapshot() },
     'push batch done',

@@ -107,6 +107,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('kube.qps', 'number', 'client-side rate limit on API calls per second; 0 = off'),
   key('kube.burst', 'number', 'burst of the client-side rate limit'),
   key('kube.timeoutMs', 'number', 'timeout of one API call in ms'),
+  key('kube.concurrency', 'number', 'services pushed at once (their requests stay under kube.qps/burst)'),
   key('out', 'path', 'write manifests to this folder instead of a cluster (implies kube.mode none)', { flag: '--out <dir>' }),
   key('guard.maxDeleteShare', 'number', 'refuse a run that would delete more than this share (0..1) of the owned objects', { flag: '--max-delete-share <share>' }),
   key('guard.minDeletesToCheck', 'number', 'below this many deletions the share is not checked', { flag: '--min-deletes-to-check <n>' }),

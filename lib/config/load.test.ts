@@ -43,6 +43,7 @@ describe('defaults', () => {
       qps: 20,
       burst: 40,
       timeoutMs: 15000,
+      concurrency: 8,
     });
     expect(config.out).toBe('');
     expect(config.guard).toEqual({ maxDeleteShare: 0.5, minDeletesToCheck: 10, force: false });

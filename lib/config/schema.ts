@@ -72,6 +72,7 @@ const kubeFields = {
   qps: z.number().min(0, 'must be 0 (off) or more').max(1e6),
   burst: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(1e6),
   timeoutMs: positiveInt,
+  concurrency: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(256, 'must be at most 256'),
 };
 export const KubeSchema = z.strictObject(kubeFields);
 export type KubeSettings = z.output<typeof KubeSchema>;
@@ -210,6 +211,9 @@ export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConf
     qps: 20,
     burst: 40,
     timeoutMs: 15_000,
+    // EKS's API priority and fairness gives a workload a few concurrent seats; 8 services at
+    // a time (each a handful of requests, all under qps/burst) stays well inside them.
+    concurrency: 8,
   },
   out: '',
   guard: { ...DEFAULT_DELETION_GUARD },

@@ -38,6 +38,14 @@ describe('debounce state machine', () => {
     expect(step.state).toBeNull();
   });
 
+  it('counts a repeated key every time toward maxEvents (the reference rule counts events)', () => {
+    let step: Step = { state: null, decision: { kind: 'idle' } };
+    for (let i = 0; i < 999; i++) step = onEvents(step.state, ['same'], 0, config);
+    expect(step.decision.kind).toBe('wait');
+    step = onEvents(step.state, ['same'], 0, config);
+    expect(step.decision).toMatchObject({ kind: 'push', reason: 'max-events', events: 1000, keys: ['same'] });
+  });
+
   it('a late tick pushes the due cycle and opens a new one for the new events', () => {
     const open = onEvents(null, ['old'], 0, config).state;
     const step = onEvents(open, ['new'], 4000, config);
@@ -147,7 +155,7 @@ function simulate(cfg: DebounceConfig, events: readonly Ev[]): void {
     // never earlier than the quiet time unless a limit says so
     if (d.reason === 'quiet') expect(now - last).toBeGreaterThanOrEqual(cfg.quietMs);
     if (d.reason === 'max-delay') expect(now - first).toBeGreaterThanOrEqual(cfg.maxDelayMs);
-    if (d.reason === 'max-events') expect(d.keys.length).toBeGreaterThanOrEqual(cfg.maxEvents);
+    if (d.reason === 'max-events') expect(d.events).toBeGreaterThanOrEqual(cfg.maxEvents);
   };
 
   let now = 0;

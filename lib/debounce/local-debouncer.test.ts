@@ -72,11 +72,11 @@ describe('local debouncer on a fake clock (default 1 s / 10 s / 1000)', () => {
     expect(pushes[1]).toMatchObject({ at: 1100, keys: ['svc-1000'], reason: 'quiet' });
   });
 
-  it('coalesces a repeated key: every event is counted, but maxEvents counts distinct services', async () => {
+  it('coalesces a repeated key, and counts every event toward maxEvents', async () => {
     const { scheduler, pushes, debouncer } = setup({ maxEvents: 5 });
     for (let i = 0; i < 5; i++) debouncer.add(['same']);
     await scheduler.runAll();
-    expect(pushes).toEqual([expect.objectContaining({ keys: ['same'], events: 5, reason: 'quiet' })]);
+    expect(pushes).toEqual([expect.objectContaining({ keys: ['same'], events: 5, reason: 'max-events' })]);
     for (let i = 0; i < 5; i++) debouncer.add([`svc-${i}`]);
     await scheduler.runAll();
     expect(pushes[1]).toEqual(expect.objectContaining({ events: 5, reason: 'max-events' }));

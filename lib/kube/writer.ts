@@ -10,7 +10,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../log.ts';
 import { objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
-import { CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SHARD_LABEL } from '../model/ownership.ts';
+import { CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
 import type { DeletionGuardConfig } from '../plan/deletion-guard.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/ports.ts';
@@ -104,6 +104,8 @@ export interface DeleteReport extends DeleteOutcome {
 export interface ListOwnedOptions {
   /** only these audit shards (SHARD_LABEL) */
   shards?: readonly number[];
+  /** only the objects of these services (SERVICE_LABEL values) */
+  services?: readonly string[];
   kinds?: readonly IstioKind[];
   /** PartialObjectMetadataList (default true): names, labels, annotations, generation only */
   metadataOnly?: boolean;
@@ -257,6 +259,10 @@ export class KubeClusterWriter implements ClusterTarget {
     if (options.shards !== undefined) {
       if (options.shards.length === 0) return [];
       selector += `,${SHARD_LABEL} in (${options.shards.join(',')})`;
+    }
+    if (options.services !== undefined) {
+      if (options.services.length === 0) return [];
+      selector += `,${SERVICE_LABEL} in (${options.services.join(',')})`;
     }
     const out: OwnedObjectMeta[] = [];
     for (const kind of options.kinds ?? this.kinds) {

@@ -3,9 +3,9 @@
 // never overwritten or deleted, it is reported as a conflict.
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
-import { isOwnedBy, SHARD_LABEL } from '../model/ownership.ts';
+import { isOwnedBy, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/ports.ts';
 import { listManifests, manifestPath, removeManifest, writeManifest } from './manifest-folder.ts';
@@ -26,6 +26,14 @@ async function readObject(path: string): Promise<{ kind?: IstioKind; metadata?: 
   }
 }
 
+/** `<ns>/<kind>/<name>.yaml`: could the object be one of these services'? (name = service name, or service name + suffix) */
+function mayBelongTo(file: string, services: ReadonlySet<string>): boolean {
+  const base = basename(file).replace(/\.ya?ml$/, '');
+  if (services.has(base)) return true;
+  const dash = base.lastIndexOf('-');
+  return dash > 0 && services.has(base.slice(0, dash));
+}
+
 export interface FolderClusterStats {
   writes: number;
   deletes: number;
@@ -42,11 +50,15 @@ export function createFolderCluster(root: string, source: string): ClusterTarget
     stats,
     async listOwned(options = {}): Promise<LiveObject[]> {
       const out: LiveObject[] = [];
+      const services = options.services === undefined ? undefined : new Set(options.services);
       for (const file of await listManifests(root)) {
+        // Object names start with their service's name: only those files are read.
+        if (services !== undefined && !mayBelongTo(file, services)) continue;
         const o = await readObject(join(root, file));
         const m = o?.metadata;
         if (o?.kind === undefined || m?.name === undefined || !isOwnedBy(m.labels, source)) continue;
         if (options.shards !== undefined && !options.shards.includes(Number(m.labels?.[SHARD_LABEL]))) continue;
+        if (services !== undefined && !services.has(m.labels?.[SERVICE_LABEL] ?? '')) continue;
         out.push({ kind: o.kind, namespace: m.namespace ?? '', name: m.name, labels: m.labels ?? {}, annotations: m.annotations ?? {} });
       }
       return out;

@@ -8,6 +8,7 @@ export type CounterName =
   | 'objects_unchanged'
   | 'services_pushed'
   | 'services_skipped'
+  | 'instances_skipped'
   | 'services_failed'
   | 'services_removed'
   | 'conflicts'
@@ -25,6 +26,7 @@ const HELP: Record<CounterName, string> = {
   objects_unchanged: 'desired objects whose content hash had not changed (no write)',
   services_pushed: 'services whose objects were converged by a push',
   services_skipped: 'services skipped for bad registry data',
+  instances_skipped: 'instances not published for bad registry data (a bad endpoint); the service\'s others are',
   services_failed: 'service pushes that failed and will be retried',
   services_removed: 'services gone from the registry whose objects were removed',
   conflicts: 'objects not written because a same-named object lacks sc2mesh ownership marks',

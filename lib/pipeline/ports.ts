@@ -10,14 +10,23 @@ export class RegistryUnavailableError extends Error {
   override readonly name = 'RegistryUnavailableError';
 }
 
+/** What a push read of some services found: every key is in exactly one of the three. */
+export interface RegistryRead {
+  /** every version's registrations of each service found (a service with no instance maps to []) */
+  services: Map<string, ServiceDetail[]>;
+  /** services the registry says do not exist */
+  missing: Set<string>;
+  /** services that could not be read, with why: retried later, never taken for gone */
+  unreadable: Map<string, string>;
+}
+
 export interface RegistrySource {
-  /** Every service (each version) with its instances. */
+  /** Every service (each version) with its instances: the sync and the resync. */
   readAll(): Promise<ServiceDetail[]>;
-  /**
-   * The current registrations of some service groups (every version), by service key; a
-   * key missing from the result is a service that no longer exists.
-   */
-  readServices(serviceKeys: readonly string[]): Promise<Map<string, ServiceDetail[]>>;
+  /** The current registrations of some service groups (every version): the push. */
+  readServices(serviceKeys: readonly string[]): Promise<RegistryRead>;
+  /** The key of every service the registry lists, without instances: the wipe check. */
+  listServiceKeys(): Promise<Set<string>>;
 }
 
 /** An owned object as the cluster holds it, metadata only. */
@@ -53,8 +62,11 @@ export interface DeleteOutcome {
 }
 
 export interface ClusterTarget {
-  /** Owned objects of this deployment's source, metadata only; optionally only some audit shards (SHARD_LABEL). */
-  listOwned(options?: { shards?: readonly number[] }): Promise<LiveObject[]>;
+  /**
+   * Owned objects of this deployment's source, metadata only; optionally only some audit
+   * shards (SHARD_LABEL) or only the objects of some services (SERVICE_LABEL values).
+   */
+  listOwned(options?: { shards?: readonly number[]; services?: readonly string[] }): Promise<LiveObject[]>;
   /** Server-side apply (or write), taking back fields someone else changed on our objects. */
   apply(objects: readonly IstioObject[]): Promise<ApplyOutcome>;
   delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome>;

@@ -8,17 +8,18 @@ import { runCycleStep } from '../state/cycle-step.ts';
 import { parseDirtyMessage, type DirtyMessage } from '../queue/dirty-message.ts';
 import { delaySecondsUntil, type BatchResult, type QueueRecord, type WorkQueue } from '../queue/work-queue.ts';
 import { ValidationError } from '../model/validation.ts';
-import { checkPushDeletions, pushServices, type PushDeps, type PushReport } from './push.ts';
+import type { PushDeps, PushOptions, PushReport } from './push.ts';
+import { pushCycle } from './push-cycle.ts';
 
 export interface PushBatchDeps extends PushDeps {
   queue: WorkQueue;
   debounce: DebounceConfig;
   /** ms left before the host must return (Lambda's getRemainingTimeInMillis); unlimited if absent */
   remainingMs?: () => number;
-  /** stop starting new chunks when less than this is left; default 10 s */
+  /** start no service when less than this is left; default 10 s */
   reserveMs?: number;
-  /** services per push chunk; default 200 */
-  chunkSize?: number;
+  /** services pushed at once (config kube.concurrency) */
+  concurrency?: number;
   /** delay before failed keys are tried again; default 5 s */
   retryDelaySeconds?: number;
 }
@@ -31,57 +32,26 @@ export interface PushBatchReport extends BatchResult {
   push?: PushReport;
 }
 
-function merge(into: PushReport, add: PushReport): void {
-  into.results.push(...add.results);
-  into.applied += add.applied;
-  into.deleted += add.deleted;
-  into.unchanged += add.unchanged;
-  into.failedKeys.push(...add.failedKeys);
-}
-
 async function requeue(deps: PushBatchDeps, keys: readonly string[], at: number, correlationId: string): Promise<void> {
   if (keys.length === 0) return;
   await deps.queue.send([{ v: 1, keys: [...keys], reason: 'sync', at, correlationId }], { delaySeconds: deps.retryDelaySeconds ?? 5 });
 }
 
 async function runPush(decision: PushDecision, deps: PushBatchDeps, correlationId: string, report: PushBatchReport): Promise<void> {
-  const chunkSize = deps.chunkSize ?? 200;
-  const reserve = deps.reserveMs ?? 10_000;
-  const total: PushReport = { results: [], applied: 0, deleted: 0, unchanged: 0, failedKeys: [] };
   const keys = decision.keys;
-  let done = 0;
-  try {
-    // Chunk by chunk, each chunk's deletions are a small share of what is owned: the
-    // mass-deletion guard must judge the whole cycle before the first chunk deletes.
-    if (keys.length > chunkSize) {
-      const guarded = await checkPushDeletions(keys, deps);
-      if (!guarded.verdict.allowed) {
-        deps.metrics.add('deletions_refused');
-        deps.logger.error({ correlationId, deletes: guarded.deletes, owned: guarded.owned, services: keys.length }, guarded.verdict.reason);
-        const reason = guarded.verdict.reason;
-        total.results.push(...keys.map((serviceKey) => ({ serviceKey, outcome: 'refused' as const, applied: 0, deleted: 0, conflicts: 0, reason })));
-        done = keys.length;
-      }
-    }
-    while (done < keys.length) {
-      if (deps.remainingMs !== undefined && deps.remainingMs() < reserve) break;
-      const chunk = keys.slice(done, done + chunkSize);
-      merge(total, await pushServices(chunk, deps, correlationId));
-      done += chunk.length;
-    }
-  } catch (error) {
-    // The registry could not be read (or state failed): try these keys again shortly.
-    deps.logger.error({ correlationId, err: error, keys: keys.length - done }, 'push interrupted; keys re-queued');
-    total.failedKeys.push(...keys.slice(done));
-    done = keys.length;
-  }
-  const leftover = [...keys.slice(done), ...total.failedKeys];
+  const options: PushOptions = {
+    ...(deps.concurrency === undefined ? {} : { concurrency: deps.concurrency }),
+    ...(deps.remainingMs === undefined ? {} : { remainingMs: deps.remainingMs }),
+    ...(deps.reserveMs === undefined ? {} : { reserveMs: deps.reserveMs }),
+  };
+  const total = await pushCycle(keys, deps, correlationId, decision.firstEventAt, options);
+  const leftover = [...total.notStarted, ...total.failedKeys].sort();
   // Over the time budget or failed: back on the queue, never dropped.
   await requeue(deps, leftover, decision.firstEventAt, correlationId);
-  report.pushed = keys.slice(0, done).filter((k) => !total.failedKeys.includes(k));
+  const left = new Set(leftover);
+  report.pushed = keys.filter((k) => !left.has(k));
   report.requeued = leftover;
   report.push = total;
-  deps.metrics.observeLatency(deps.now() - decision.firstEventAt);
 }
 
 export async function handlePushBatch(records: readonly QueueRecord[], deps: PushBatchDeps, correlationId: string): Promise<PushBatchReport> {

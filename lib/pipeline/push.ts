@@ -1,137 +1,94 @@
-// A push converges the cluster to the registry for some services: read their current
-// registrations (level-triggered: the event that marked them dirty is not trusted), render,
-// write only objects whose hash changed, delete only owned objects no longer wanted, record
-// what was applied. Safe to run any number of times; one failing service never stops the
-// others.
-import type { Logger } from '../log.ts';
+// A push converges the cluster to the registry for some services, and is the one push path
+// of both hosts (the local runner's debouncer and the serverless push function): one
+// registry read for the whole batch (only the services pushed), one state read, one
+// metadata list of those services' objects in the cluster, then the deletion guard over the
+// whole batch, then every service pushed on its own, several at a time. Level-triggered:
+// the event that marked a service dirty is not trusted, the registry and the cluster are.
+// Safe to run any number of times; one failing service never stops the others.
 import type { IstioObject } from '../model/istio.ts';
 import type { ServiceDetail } from '../model/registry.ts';
 import { objectKey } from '../model/istio.ts';
 import type { RenderOptions } from '../render/options.ts';
 import { renderService } from '../render/render-service.ts';
-import { parseServiceKey, serviceKeyOf } from '../names/service-names.ts';
-import { groupServices, partsOf } from '../render/service-group.ts';
-import { planObjects, desiredHashOf, hashOf, type ObjectRef } from '../plan/object-plan.ts';
-import { checkDeletions, type DeletionGuardConfig, type GuardVerdict } from '../plan/deletion-guard.ts';
-import type { PreviousService, ServiceState, StateStore } from '../state/state-store.ts';
+import { objectNameFor, parseServiceKey } from '../names/service-names.ts';
+import { groupServices } from '../render/service-group.ts';
+import type { ObjectRef } from '../plan/object-plan.ts';
+import { checkDeletions, type GuardVerdict } from '../plan/deletion-guard.ts';
+import { forEachLimit } from '../kube/concurrency.ts';
+import type { ServiceState } from '../state/state-store.ts';
 import { CorruptStateError, StaleStateError } from '../state/state-store.ts';
 import { PARTITION } from '../state/table.ts';
-import { encodeApplied, hashesOf } from './applied-entry.ts';
-import type { PipelineDeps } from './ports.ts';
-import type { PipelineMetrics } from './metrics.ts';
+import type { PipelineDeps, RegistryRead } from './ports.ts';
+import { readLiveObjects } from './live-objects.ts';
+import { planService, type ServicePlan } from './service-plan.ts';
+import { executeServicePlan, type ServicePushResult } from './execute-plan.ts';
 
 export type PushDeps = PipelineDeps;
+export type { ServiceOutcome, ServicePushResult } from './execute-plan.ts';
 
-export type ServiceOutcome = 'pushed' | 'unchanged' | 'removed' | 'skipped' | 'failed' | 'refused';
-
-export interface ServicePushResult {
-  serviceKey: string;
-  outcome: ServiceOutcome;
-  applied: number;
-  deleted: number;
-  conflicts: number;
-  reason?: string;
+export interface PushOptions {
+  /** services pushed at once (config kube.concurrency); requests are also bounded by the client rate limit */
+  concurrency?: number;
+  /** ms left before the host must return (Lambda's getRemainingTimeInMillis); unlimited if absent */
+  remainingMs?: () => number;
+  /** start no service when less than this is left; default 10 s */
+  reserveMs?: number;
 }
+
+export const DEFAULT_PUSH_CONCURRENCY = 8;
 
 export interface PushReport {
   results: ServicePushResult[];
   applied: number;
   deleted: number;
   unchanged: number;
-  /** keys whose push failed and must be retried (their queue messages are reported as failures) */
+  /** keys whose push failed and must be retried */
   failedKeys: string[];
+  /** keys not started before the time budget ran out: to be pushed again, never dropped */
+  notStarted: string[];
+  /** deletions the guard withheld (kept in state, tried again by the next sync) */
+  refusedDeletes: number;
 }
 
-interface Prepared {
-  serviceKey: string;
-  previous: ServiceState | undefined;
-  /** version of a corrupt state item: written over (its objects unknown, so all re-applied) */
-  corruptVersion?: number | undefined;
-  desired: IstioObject[];
+export function emptyPushReport(): PushReport {
+  return { results: [], applied: 0, deleted: 0, unchanged: 0, failedKeys: [], notStarted: [], refusedDeletes: 0 };
 }
 
-function emptyResult(serviceKey: string, outcome: ServiceOutcome, reason?: string): ServicePushResult {
-  return { serviceKey, outcome, applied: 0, deleted: 0, conflicts: 0, ...(reason === undefined ? {} : { reason }) };
+function emptyResult(serviceKey: string, outcome: ServicePushResult['outcome'], reason?: string): ServicePushResult {
+  return { serviceKey, outcome, applied: 0, deleted: 0, conflicts: 0, refusedDeletes: 0, ...(reason === undefined ? {} : { reason }) };
 }
 
 /** Renders one service's current registrations; a skip keeps what was last published. */
-function desiredFor(serviceKey: string, details: readonly ServiceDetail[] | undefined, options: RenderOptions): { objects: IstioObject[] } | { skipped: string } {
-  if (details === undefined || details.length === 0) return { objects: [] };
-  const groups = groupServices(details);
-  const group = groups.find((g) => g.key === serviceKey);
-  if (group === undefined) return { objects: [] };
+function desiredFor(serviceKey: string, details: readonly ServiceDetail[] | undefined, options: RenderOptions): { objects: IstioObject[]; warnings: string[] } | { skipped: string } {
+  if (details === undefined || details.length === 0) return { objects: [], warnings: [] };
+  const group = groupServices(details).find((g) => g.key === serviceKey);
+  if (group === undefined) return { objects: [], warnings: [] };
   const result = renderService(group, options);
   if (!result.ok) return { skipped: result.skipped.reason };
-  return { objects: result.service.objects };
+  const skipped = result.service.skippedInstances.map((s) => `instance ${s.instanceId} not published: ${s.reason}`);
+  return { objects: result.service.objects, warnings: [...skipped, ...result.service.warnings] };
 }
 
-async function pushOne(item: Prepared, deps: PushDeps, correlationId: string): Promise<ServicePushResult> {
-  const { serviceKey, previous, desired } = item;
-  // The condition of the state write: what was read, or the version of a corrupt item.
-  const condition: PreviousService | undefined = previous ?? (item.corruptVersion === undefined ? undefined : { version: item.corruptVersion });
-  const plan = planObjects(desired, previous === undefined ? undefined : hashesOf(previous.objects));
-  const result = emptyResult(serviceKey, 'unchanged');
-  const next: Record<string, string> = {};
-  const byKey = new Map<string, IstioObject>();
-  for (const o of plan.apply) byKey.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), o);
-
-  // Unchanged objects keep what state knew about them (including the generation).
-  for (const key of Object.keys(plan.next)) {
-    const known = previous?.objects[key];
-    if (known !== undefined && !byKey.has(key)) next[key] = known;
-  }
-
-  let failed = false;
-  if (plan.apply.length > 0) {
-    const outcome = await deps.cluster.apply(plan.apply);
-    for (const a of outcome.applied) next[a.key] = encodeApplied(hashOf(byKey.get(a.key) as IstioObject), a.generation);
-    result.applied = outcome.applied.length;
-    result.conflicts += outcome.conflicts.length;
-    for (const c of outcome.conflicts) deps.logger.warn({ correlationId, serviceKey, object: c.key, reason: c.reason }, 'conflict: object exists without sc2mesh ownership; left alone');
-    if (outcome.failed.length > 0) {
-      failed = true;
-      result.reason = outcome.failed.map((f) => `${f.key}: ${f.error}`).join('; ');
-    }
-  }
-  if (plan.delete.length > 0) {
-    const outcome = await deps.cluster.delete(plan.delete);
-    result.deleted = outcome.deleted.length;
-    result.conflicts += outcome.conflicts.length;
-    // A delete that failed stays in state, so the next push tries again.
-    for (const f of outcome.failed) {
-      const known = previous?.objects[f.key];
-      if (known !== undefined) next[f.key] = known;
-      failed = true;
-      result.reason = [result.reason, `${f.key}: ${f.error}`].filter(Boolean).join('; ');
-    }
-  }
-  deps.metrics.add('objects_applied', result.applied);
-  deps.metrics.add('objects_deleted', result.deleted);
-  deps.metrics.add('objects_unchanged', plan.unchanged);
-  deps.metrics.add('conflicts', result.conflicts);
-
-  const recordedAll = Object.keys(next).length;
-  if (recordedAll === 0 && condition !== undefined) {
-    await deps.state.deleteService(serviceKey, condition);
-  } else if (recordedAll > 0) {
-    await deps.state.putService(
-      { serviceKey, registryHash: desiredHashOf(hashesOf(next)), objects: next, lastPushAt: deps.now(), lastPushCorrelationId: correlationId },
-      condition,
-    );
-  }
-  if (failed) return { ...result, outcome: 'failed' };
-  if (desired.length === 0 && previous !== undefined) return { ...result, outcome: 'removed' };
-  return { ...result, outcome: result.applied + result.deleted > 0 ? 'pushed' : 'unchanged' };
+interface Candidate {
+  serviceKey: string;
+  /** ServiceEntry name: the SERVICE_LABEL value of every object of the service */
+  name: string;
+  previous: ServiceState | undefined;
+  /** version of a corrupt state item: written over (its objects unknown, so all re-applied) */
+  corruptVersion: number | undefined;
+  desired: IstioObject[];
+  /** the registry says the service does not exist */
+  gone: boolean;
 }
 
 /** Pushes the given services. Throws only when the registry cannot be read at all. */
-export async function pushServices(serviceKeys: readonly string[], deps: PushDeps, correlationId: string): Promise<PushReport> {
+export async function pushServices(serviceKeys: readonly string[], deps: PushDeps, correlationId: string, options: PushOptions = {}): Promise<PushReport> {
   const keys = [...new Set(serviceKeys)].sort();
-  const report: PushReport = { results: [], applied: 0, deleted: 0, unchanged: 0, failedKeys: [] };
+  const report = emptyPushReport();
   if (keys.length === 0) return report;
   for (const key of keys) parseServiceKey(key); // a malformed key is a caller bug: fail loudly
 
-  const registry = await deps.registry.readServices(keys);
+  const read: RegistryRead = await deps.registry.readServices(keys);
   const { services: states, corrupt } = await deps.state.getServices(keys);
   const corruptVersions = new Map<string, number | undefined>();
   for (const c of corrupt) {
@@ -139,91 +96,141 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
     deps.logger.error({ correlationId, item: c }, 'corrupt state item; the service is pushed as if new and its record written over');
   }
 
-  const prepared: Prepared[] = [];
+  const candidates: Candidate[] = [];
   for (const serviceKey of keys) {
-    const desired = desiredFor(serviceKey, registry.get(serviceKey), deps.render);
+    const unreadable = read.unreadable.get(serviceKey);
+    if (unreadable !== undefined) {
+      report.results.push(emptyResult(serviceKey, 'failed', `registry: ${unreadable}`));
+      continue;
+    }
+    const desired = desiredFor(serviceKey, read.services.get(serviceKey), deps.render);
     if ('skipped' in desired) {
       deps.metrics.add('services_skipped');
       deps.logger.warn({ correlationId, serviceKey, reason: desired.skipped }, 'service skipped: bad registry data; its published objects are kept');
       report.results.push(emptyResult(serviceKey, 'skipped', desired.skipped));
       continue;
     }
-    prepared.push({ serviceKey, previous: states.get(serviceKey), corruptVersion: corruptVersions.get(serviceKey), desired: desired.objects });
+    for (const warning of desired.warnings) deps.logger.warn({ correlationId, serviceKey, warning }, 'registry data not published as registered');
+    deps.metrics.add('instances_skipped', desired.warnings.filter((w) => w.includes(' not published: ')).length);
+    candidates.push({
+      serviceKey,
+      name: objectNameFor(deps.render.nameTemplate, parseServiceKey(serviceKey)),
+      previous: states.get(serviceKey),
+      corruptVersion: corruptVersions.get(serviceKey),
+      desired: desired.objects,
+      gone: read.missing.has(serviceKey),
+    });
   }
 
-  // The guard looks at the whole batch: many services vanishing at once is a registry
-  // problem far more often than a real decommissioning.
-  const guarded = await guardDeletions(plannedDeletes(prepared), deps);
-  if (!guarded.verdict.allowed) {
-    deps.metrics.add('deletions_refused');
-    deps.logger.error({ correlationId, deletes: guarded.deletes, owned: guarded.owned }, guarded.verdict.reason);
-    for (const p of prepared) report.results.push(emptyResult(p.serviceKey, 'refused', guarded.verdict.reason));
-    return report;
-  }
+  // What the cluster holds for these services, so a hand-deleted or edited object is
+  // restored by the next push of its service, not only by the audit.
+  const live = await readLiveObjects(
+    deps.cluster,
+    candidates.map((c) => c.name),
+  );
+  const plans = candidates.map((c) => ({ candidate: c, plan: planService(c.desired, c.previous, live.get(c.name)) }));
 
-  // A service gone from the registry altogether is removed only while the registry as a
-  // whole still looks like itself: a wipe (a restarted, empty registry) arrives as many
-  // small debounce cycles, each under the batch guard, and must not empty the mesh cycle
-  // by cycle. The sync, which sees everything at once, applies the same rule.
-  const removals = prepared.filter((p) => p.desired.length === 0 && p.previous !== undefined && !registry.has(p.serviceKey));
-  let refusedRemovals: Set<Prepared> | undefined;
-  if (removals.length > 0 && !deps.guard.force) {
-    const wipe = await registryWipeVerdict(deps);
-    if (!wipe.allowed) {
-      deps.metrics.add('deletions_refused');
-      deps.logger.error({ correlationId, services: removals.length }, `${wipe.reason}; services gone from the registry are kept`);
-      refusedRemovals = new Set(removals);
-      for (const p of removals) report.results.push(emptyResult(p.serviceKey, 'refused', wipe.reason));
+  await guardBatch(plans, deps, correlationId);
+
+  const concurrency = Math.max(1, options.concurrency ?? DEFAULT_PUSH_CONCURRENCY);
+  const reserve = options.reserveMs ?? 10_000;
+  const results: (ServicePushResult | undefined)[] = new Array(plans.length);
+  await forEachLimit(plans, concurrency, async ({ candidate, plan }, index) => {
+    if (options.remainingMs !== undefined && options.remainingMs() < reserve) {
+      report.notStarted.push(candidate.serviceKey);
+      return;
     }
-  }
-
-  for (const item of prepared) {
-    if (refusedRemovals?.has(item)) continue;
-    let result: ServicePushResult;
-    try {
-      result = await pushOne(item, deps, correlationId);
-    } catch (error) {
-      if (error instanceof StaleStateError) {
-        // Another push recorded this service meanwhile: converge again from fresh state.
-        try {
-          let fresh: ServiceState | undefined;
-          let corruptVersion: number | undefined;
-          try {
-            fresh = await deps.state.getService(item.serviceKey);
-          } catch (readError) {
-            if (!(readError instanceof CorruptStateError)) throw readError;
-            corruptVersion = readError.item.version;
-          }
-          result = await pushOne({ ...item, previous: fresh, corruptVersion }, deps, correlationId);
-        } catch (again) {
-          result = emptyResult(item.serviceKey, 'failed', (again as Error).message);
-        }
-      } else {
-        result = emptyResult(item.serviceKey, 'failed', (error as Error).message);
-      }
-    }
-    report.results.push(result);
-  }
+    results[index] = await pushOne(candidate, plan, deps, correlationId);
+  });
+  for (const r of results) if (r !== undefined) report.results.push(r);
+  report.notStarted.sort();
+  report.results.sort((a, b) => (a.serviceKey < b.serviceKey ? -1 : a.serviceKey > b.serviceKey ? 1 : 0));
 
   for (const r of report.results) {
     report.applied += r.applied;
     report.deleted += r.deleted;
+    report.refusedDeletes += r.refusedDeletes;
     if (r.outcome === 'unchanged') report.unchanged++;
     if (r.outcome === 'failed') {
       report.failedKeys.push(r.serviceKey);
       deps.metrics.add('services_failed');
       deps.logger.error({ correlationId, serviceKey: r.serviceKey, reason: r.reason }, 'push failed; will be retried');
     }
-    if (r.outcome === 'pushed') deps.metrics.add('services_pushed');
+    if (r.outcome === 'pushed' || r.outcome === 'refused' || r.outcome === 'conflict') {
+      if (r.applied + r.deleted > 0) deps.metrics.add('services_pushed');
+    }
     if (r.outcome === 'removed') deps.metrics.add('services_removed');
   }
   return report;
 }
 
+async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, correlationId: string): Promise<ServicePushResult> {
+  const condition = candidate.previous ?? (candidate.corruptVersion === undefined ? undefined : { version: candidate.corruptVersion });
+  try {
+    return await executeServicePlan({ serviceKey: candidate.serviceKey, plan, previous: candidate.previous, condition, removal: candidate.gone }, deps, correlationId);
+  } catch (error) {
+    if (!(error instanceof StaleStateError)) return emptyResult(candidate.serviceKey, 'failed', (error as Error).message);
+  }
+  // Another push recorded this service meanwhile: converge again from fresh state.
+  try {
+    let fresh: ServiceState | undefined;
+    let corruptVersion: number | undefined;
+    try {
+      fresh = await deps.state.getService(candidate.serviceKey);
+    } catch (readError) {
+      if (!(readError instanceof CorruptStateError)) throw readError;
+      corruptVersion = readError.item.version;
+    }
+    const again = planService(candidate.desired, fresh, plan.live);
+    again.allowedDeletes = Math.min(again.delete.length, plan.allowedDeletes);
+    const condition = fresh ?? (corruptVersion === undefined ? undefined : { version: corruptVersion });
+    return await executeServicePlan({ serviceKey: candidate.serviceKey, plan: again, previous: fresh, condition, removal: candidate.gone }, deps, correlationId);
+  } catch (again) {
+    return emptyResult(candidate.serviceKey, 'failed', (again as Error).message);
+  }
+}
+
+/**
+ * The deletion guard over the whole batch: it refuses *deletions*, never creations or
+ * updates. A deletion offset by a creation in the same service (instances re-registered
+ * under new ids after a registry restart) is a replacement, not a loss, so only net losses
+ * count against the share, and when the guard refuses, the offset deletions still go.
+ * A service gone from the registry altogether is removed only while the registry as a
+ * whole still looks like itself: a wipe arrives as many small debounce cycles, each under
+ * the batch guard, and must not empty the mesh cycle by cycle (the sync applies the same rule).
+ */
+async function guardBatch(plans: { candidate: Candidate; plan: ServicePlan }[], deps: PushDeps, correlationId: string): Promise<void> {
+  if (deps.guard.force) return;
+  let netLoss = 0;
+  for (const { plan } of plans) netLoss += Math.max(0, plan.delete.length - plan.creates);
+  if (netLoss >= deps.guard.minDeletesToCheck && netLoss > 0) {
+    const listing = await deps.state.listServices();
+    const owned = listing.items.reduce((n, s) => n + s.objectCount, 0);
+    const verdict = checkDeletions(netLoss, owned, deps.guard);
+    if (!verdict.allowed) {
+      deps.metrics.add('deletions_refused');
+      deps.logger.error({ correlationId, netDeletes: netLoss, owned }, `${verdict.reason}; creations, updates and replaced objects still go through`);
+      for (const { plan } of plans) {
+        plan.allowedDeletes = Math.min(plan.delete.length, plan.creates);
+        plan.refusal = verdict.reason;
+      }
+    }
+  }
+  const removals = plans.filter(({ candidate, plan }) => candidate.gone && plan.allowedDeletes > 0);
+  if (removals.length === 0) return;
+  const wipe = await registryWipeVerdict(deps);
+  if (wipe.allowed) return;
+  deps.metrics.add('deletions_refused');
+  deps.logger.error({ correlationId, services: removals.length }, `${wipe.reason}; services gone from the registry are kept`);
+  for (const { plan } of removals) {
+    plan.allowedDeletes = 0;
+    plan.refusal = wipe.reason;
+  }
+}
+
 /** Would removing every owned service the registry no longer lists delete too much? */
 async function registryWipeVerdict(deps: PushDeps): Promise<GuardVerdict> {
-  const [all, listing] = await Promise.all([deps.registry.readAll(), deps.state.listServices()]);
-  const present = new Set(all.map((d) => serviceKeyOf(partsOf(d.microService))));
+  const [present, listing] = await Promise.all([deps.registry.listServiceKeys(), deps.state.listServices()]);
   let owned = 0;
   let vanished = 0;
   for (const s of listing.items) {
@@ -233,45 +240,8 @@ async function registryWipeVerdict(deps: PushDeps): Promise<GuardVerdict> {
   return checkDeletions(vanished, owned, deps.guard);
 }
 
-/** Owned objects that pushing these services would delete. */
-function plannedDeletes(prepared: readonly Prepared[]): number {
-  let deletes = 0;
-  for (const p of prepared) {
-    const wanted = new Set(p.desired.map((o) => objectKey(o.kind, o.metadata.namespace, o.metadata.name)));
-    for (const key of Object.keys(p.previous?.objects ?? {})) if (!wanted.has(key)) deletes++;
-  }
-  return deletes;
-}
-
-export interface GuardedDeletes {
-  verdict: GuardVerdict;
-  deletes: number;
-  owned: number;
-}
-
-async function guardDeletions(deletes: number, deps: PushDeps): Promise<GuardedDeletes> {
-  if (deletes < deps.guard.minDeletesToCheck || deps.guard.force) return { verdict: { allowed: true }, deletes, owned: 0 };
-  const listing = await deps.state.listServices();
-  const owned = listing.items.reduce((n, s) => n + s.objectCount, 0);
-  return { verdict: checkDeletions(deletes, owned, deps.guard), deletes, owned };
-}
-
-/**
- * The mass-deletion guard over a set of services that will be pushed in several calls
- * (the serverless push works through a debounce cycle in chunks): checked per chunk, a
- * registry that lost every service would be deleted chunk by chunk, each chunk a small
- * share of what is owned. Throws when the registry cannot be read.
- */
-export async function checkPushDeletions(serviceKeys: readonly string[], deps: PushDeps): Promise<GuardedDeletes> {
-  const keys = [...new Set(serviceKeys)];
-  const registry = await deps.registry.readServices(keys);
-  const { services: states } = await deps.state.getServices(keys);
-  const prepared: Prepared[] = [];
-  for (const serviceKey of keys) {
-    const desired = desiredFor(serviceKey, registry.get(serviceKey), deps.render);
-    if (!('skipped' in desired)) prepared.push({ serviceKey, previous: states.get(serviceKey), desired: desired.objects });
-  }
-  return guardDeletions(plannedDeletes(prepared), deps);
+export function objectKeyOf(o: IstioObject): string {
+  return objectKey(o.kind, o.metadata.namespace, o.metadata.name);
 }
 
 export type { ObjectRef };

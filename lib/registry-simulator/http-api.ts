@@ -14,6 +14,8 @@ export interface ApiContext {
   faults: () => ActiveFaults;
   consumeFault: (kind: 'failNext' | 'resetNext') => void;
   onRequest: () => void;
+  /** after each HTTP answer: its route (ids as `*`) and bytes written, for traffic figures */
+  onResponse?: (route: string, bytes: number) => void;
 }
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -93,8 +95,28 @@ function waitUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
   });
 }
 
+/**
+ * `METHOD /v4/{project}/area/path` with ids as `*`: the route a request is counted under,
+ * so what one caller reads can be told apart from another's (listing, dump, finds).
+ */
+export function trafficRoute(method: string, pathname: string): string {
+  const match = /^\/v4\/([^/]+)\/(registry|govern)\/(.*)$/.exec(pathname);
+  if (match === null) return `${method} ${pathname === '/v4/token' ? pathname : '(other)'}`;
+  const area = match[2] as string;
+  const segments = (match[3] as string).split('/');
+  return `${method} /v4/{project}/${area}/${segments.map((s, i) => (isVariable(area, segments, i) ? '*' : s)).join('/')}`;
+}
+
 export function createApiHandler(ctx: ApiContext): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
+    const onResponse = ctx.onResponse;
+    if (onResponse !== undefined) {
+      // What went out on the connection for this answer, status line and headers included
+      // (clients send one request at a time per connection, so the difference is this answer's).
+      const socket = req.socket;
+      const before = socket.bytesWritten;
+      res.once('finish', () => onResponse(trafficRoute(req.method ?? 'GET', new URL(req.url ?? '/', 'http://registry').pathname), socket.bytesWritten - before));
+    }
     handle(ctx, req, res).catch((error: unknown) => {
       const simError = error instanceof SimError ? error : new SimError(Codes.internal, error instanceof Error ? error.message : String(error));
       if (!res.headersSent) sendError(res, simError);

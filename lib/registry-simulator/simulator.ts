@@ -93,6 +93,13 @@ export interface RegistrySimulator {
   /** open watcher sockets, of one consumer or in all */
   watcherCount(consumerId?: string, scope?: Scope): number;
   stats(): { requests: number; framesSent: number; socketsDropped: number; subscribers: number; logins: number; restarts: number };
+  /** HTTP answers since start by route (`GET /v4/{project}/govern/microservices`, ids as `*`): count and bytes written (headers included) */
+  traffic(): Record<string, RouteTraffic>;
+}
+
+export interface RouteTraffic {
+  requests: number;
+  bytes: number;
 }
 
 const SELF_NAMES = new Set(['SERVICECENTER', 'SERVICE-CENTER']);
@@ -106,6 +113,7 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
   let faults: ActiveFaults = noFaults();
   let requests = 0;
   let restarts = 0;
+  const traffic = new Map<string, RouteTraffic>();
   const hubRef: { hub?: WatchHub } = {};
   const store = new RegistryStore({
     now,
@@ -132,6 +140,14 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
     },
     onRequest: () => {
       requests++;
+    },
+    onResponse: (route, bytes) => {
+      const counted = traffic.get(route);
+      if (counted === undefined) traffic.set(route, { requests: 1, bytes });
+      else {
+        counted.requests++;
+        counted.bytes += bytes;
+      }
     },
   });
   const server = options.tls === undefined ? http.createServer(handler) : https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler);
@@ -193,6 +209,20 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
       // simulator has registered itself already: the seed keeps the running one.
       const name = detail['microService']['serviceName'];
       if (typeof name === 'string' && SELF_NAMES.has(name.toUpperCase()) && options.selfRegister !== false) return;
+      // A service without instances whose key a client registered again already (a watcher's
+      // consumer after a restart) keeps the running registration, as the self entry does.
+      const list0 = detail['instances'];
+      const m = detail['microService'];
+      if ((!Array.isArray(list0) || list0.length === 0) && typeof m['serviceName'] === 'string' && typeof m['version'] === 'string') {
+        const key = { appId: typeof m['appId'] === 'string' ? m['appId'] : 'default', serviceName: m['serviceName'], version: m['version'], environment: typeof m['environment'] === 'string' ? m['environment'] : '' };
+        let running: string | undefined;
+        try {
+          running = store.existence(tenantKey(scope), key);
+        } catch {
+          running = undefined;
+        }
+        if (running !== undefined && running !== m['serviceId']) return;
+      }
       let serviceId: string;
       try {
         serviceId = store.registerService(tenantKey(scope), detail['microService']);
@@ -273,6 +303,7 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
     snapshot: (scope) => store.snapshot(tenantKey(scope)),
     dependencies: (consumerId, scope) => store.dependenciesOf(tenantKey(scope), consumerId),
     watcherCount: (consumerId, scope) => (consumerId === undefined ? hub.count() : hub.count(tenantKey(scope), consumerId)),
+    traffic: () => Object.fromEntries([...traffic].map(([route, t]) => [route, { ...t }])),
     stats: () => ({ requests, framesSent: hub.framesSent, socketsDropped: hub.dropped, subscribers: hub.count(), logins: auth?.logins ?? 0, restarts }),
   };
   return sim;

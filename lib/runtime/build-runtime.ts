@@ -70,7 +70,7 @@ export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Lo
   return {
     config,
     client,
-    registry: createRegistrySource(client),
+    registry: createRegistrySource(client, { consumerServiceName: config.registry.watcherServiceName, logger }),
     cluster,
     clusterDescription: description,
     state: state.state,

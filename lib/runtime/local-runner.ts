@@ -9,10 +9,16 @@ import { createLocalDebouncer, type LocalDebouncer, type PushBatch } from '../de
 import { systemScheduler } from '../debounce/scheduler.ts';
 import type { DirtyMessage } from '../queue/dirty-message.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
-import { pushServices, type PushReport } from '../pipeline/push.ts';
+import type { PushReport } from '../pipeline/push.ts';
+import { pushCycle } from '../pipeline/push-cycle.ts';
 import { runScheduledSync, type ScheduledSyncReport } from '../pipeline/scheduled-sync.ts';
 import { WatchClient } from '../servicecenter/index.ts';
 import { startOpsServer, type OpsServer } from '../server/ops-server.ts';
+import { collectStatus } from '../server/ops-api.ts';
+import { createContentReader } from '../server/live-content.ts';
+import { runResync } from '../pipeline/resync.ts';
+import { announceStateHolder } from '../state/embedded-dynalite.ts';
+import { randomBytes } from 'node:crypto';
 import { buildRuntime, type Runtime } from './build-runtime.ts';
 import { watchEventHandler } from './watch-forwarder.ts';
 
@@ -51,9 +57,8 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
     scheduler: systemScheduler,
     onPush: async (batch) => {
       const correlationId = newCorrelationId();
-      const report = await pushServices(batch.keys, runtime, correlationId);
+      const report = await pushCycle(batch.keys, runtime, correlationId, batch.firstEventAt, { concurrency: config.kube.concurrency });
       const latencyMs = Date.now() - batch.firstEventAt;
-      metrics.observeLatency(latencyMs);
       emit({ type: 'push', batch, report, latencyMs });
       // Thrown keys go back into the debouncer as new events: retried, never dropped.
       if (report.failedKeys.length > 0) throw new Error(`push failed for ${report.failedKeys.length} services: ${report.failedKeys.slice(0, 3).join(', ')}`);
@@ -101,8 +106,25 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
   const timer = options.periodicSync === false ? undefined : setInterval(() => void syncNow(), config.sync.intervalMs);
 
   let ops: OpsServer | undefined;
+  // While this process holds the embedded state folder, no other can open it: the
+  // operator commands are served here instead, one resync at a time.
+  const token = randomBytes(24).toString('base64url');
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const api = {
+    token,
+    status: (runs: number) => collectStatus(runtime.state, runs, debouncer.snapshot()),
+    reconcile: (o: { dryRun: boolean; force: boolean }) => {
+      const run = reconciling.then(async () => {
+        const content = await createContentReader(config);
+        return runResync({ ...runtime, ...(content === undefined ? {} : { content }) }, newCorrelationId(), o);
+      });
+      reconciling = run.catch(() => {});
+      return run;
+    },
+  };
   if (config.server.port !== 0) {
     ops = await startOpsServer({
+      api,
       host: config.server.host,
       port: config.server.port,
       health: () => {
@@ -113,6 +135,7 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
       metrics: () => metrics.toPrometheus({ pending_keys: debouncer.snapshot()?.keys.length ?? 0 }),
     });
   }
+  if (config.state.table === '') await announceStateHolder(config.state.dir, { command: 'sc2mesh run', ...(ops === undefined ? {} : { opsUrl: ops.url, token }) });
 
   let stopped = false;
   return {

@@ -3,7 +3,7 @@
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import { parseGovernDump, type GovernDump } from '../model/govern-dump.ts';
-import { MicroServiceSchema, type InstanceStatus, type MicroService, type MicroServiceInstance, type ServiceDetail } from '../model/registry.ts';
+import { MicroServiceInstanceSchema, MicroServiceSchema, type InstanceStatus, type MicroService, type MicroServiceInstance, type ServiceDetail } from '../model/registry.ts';
 import { parseOrThrow, toValidationError } from '../model/validation.ts';
 import { ErrorCodes, isRegistryError, type RegistryErrorInfo } from './errors.ts';
 import { RegistryHttp, type RegistryAnswer, type RegistryConnectionOptions, type RegistryRequest } from './registry-http.ts';
@@ -201,7 +201,7 @@ export class RegistryClient implements RegistryReader, RegistryWriter {
     const body = parseOrThrow(BatchFindResponseSchema, answer.json ?? {}, 'findInstances');
     const services = body.services ?? {};
     const result: BatchFindResult = {
-      updated: (services.updated ?? []).map((u) => ({ index: u.index, rev: u.rev, instances: u.instances ?? [] })),
+      updated: (services.updated ?? []).map((u) => ({ index: u.index, rev: u.rev, instances: this.#instancesOf(u.instances ?? [], keys[u.index], u.index) })),
       notModified: services.notModified ?? [],
       failed: (services.failed ?? []).map((f) => ({
         indexes: f.indexes ?? [],
@@ -288,6 +288,20 @@ export class RegistryClient implements RegistryReader, RegistryWriter {
 
   #instancePath(serviceId: string, instanceId: string): string {
     return this.#path(`/registry/microservices/${encodeURIComponent(serviceId)}/instances/${encodeURIComponent(instanceId)}`);
+  }
+
+  #instancesOf(raw: readonly unknown[], key: FindKey | undefined, index: number): MicroServiceInstance[] {
+    const out: MicroServiceInstance[] = [];
+    raw.forEach((entry, i) => {
+      const parsed = MicroServiceInstanceSchema.safeParse(entry);
+      if (parsed.success) out.push(parsed.data);
+      else {
+        const where = `services.updated[${index}].instances[${i}]`;
+        const name = key === undefined ? where : `${key.appId}/${key.serviceName} (${where})`;
+        this.#reject(name, toValidationError(parsed.error, entry, where).message);
+      }
+    });
+    return out;
   }
 
   #reject(service: string, reason: string): void {

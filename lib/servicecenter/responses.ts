@@ -26,7 +26,8 @@ export const BatchFindResponseSchema = z.looseObject({
             // Go may omit a zero index; the README shows it present. Missing means 0.
             index: z.number().int().nonnegative().default(0),
             rev: z.string().default(''),
-            instances: z.array(MicroServiceInstanceSchema).optional(),
+            // entries validated one by one: one malformed instance is skipped, not the answer
+            instances: z.array(z.unknown()).optional(),
           }),
         )
         .optional(),

@@ -39,7 +39,7 @@ describe(`a registry that restarts empty (seed ${SEED})`, () => {
     const scheduler = createManualScheduler(1_800_000_000_000);
     const queue = createMemoryQueue({ scheduler, visibilityTimeoutMs: 30_000 });
     const driver = new QueueDriver(queue, scheduler);
-    const push = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName: TABLE, render, debounce: { ...DEFAULT_DEBOUNCE_CONFIG }, queue, scheduler, chunkSize: 3 });
+    const push = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName: TABLE, render, debounce: { ...DEFAULT_DEBOUNCE_CONFIG }, queue, scheduler });
     driver.current = push;
     try {
       const storm = new RegistryStorm(sim, SEED);

@@ -112,17 +112,21 @@ describe('pipeline core', () => {
     expect(forced.deleted).toBe(24);
   });
 
-  it('a service with bad data is skipped and keeps what was published; the others sync', async () => {
+  it('a bad endpoint skips its instance only: the other instances of the service stay published and current', async () => {
     h.registry.details = registry();
     await converge();
     const bad = h.registry.details[0]?.instances?.[0];
     if (bad) bad.endpoints = ['rest://10.0.0.1'];
+    h.registry.details[0]?.instances?.push(instance({ instanceId: 'i-0-new', endpoints: ['rest://10.0.0.77:8080'] }));
     (h.registry.details[1]?.instances ?? []).pop();
     const sync = await syncOnce(h, 's');
-    expect(sync.skipped.map((s) => s.reason)).toEqual([expect.stringContaining('has no port')]);
-    expect(sync.dirty).toHaveLength(1);
+    expect(sync.skipped).toEqual([]);
+    expect(sync.dirty).toHaveLength(2);
     const push = await pushServices(h.queue.keys(), h, 'p');
-    expect(push.deleted).toBe(1);
+    // svc0: the bad instance's WorkloadEntry goes, the new one comes; svc1 loses one
+    expect(push.deleted).toBe(2);
+    expect(push.applied).toBe(1);
+    expect(h.metrics.get('instances_skipped')).toBe(1);
     expect(await listManifests(h.folder)).toHaveLength(11);
   });
 
@@ -209,10 +213,11 @@ describe('corrupt state', () => {
     const after = await h.state.getServices([key]);
     expect(after.corrupt).toEqual([]);
     expect(Object.keys(after.services.get(key)?.objects ?? {})).toHaveLength(2);
-    // The object no longer wanted is an owned stray now: the resync removes it.
-    const report = await reconcile(h, 'r');
-    expect(report.deleted).toBe(1);
+    // The object no longer wanted is an owned stray in the cluster: the push, which looks
+    // at what the cluster holds for the service, removes it at once.
+    expect(push.deleted).toBe(1);
     expect(await listManifests(h.folder)).toHaveLength(5);
+    expect((await reconcile(h, 'r')).deleted).toBe(0);
   });
 });
 

@@ -84,7 +84,6 @@ describe('handlePushBatch', () => {
   it('stops before the time budget and re-queues the rest', async () => {
     deps.debounce = { ...deps.debounce, maxEvents: 3 };
     let left = 60_000;
-    deps.chunkSize = 1;
     deps.remainingMs = () => (left -= 30_000); // 30 s left before the first chunk, 0 before the second
     const r = await handlePushBatch([watch(key(0), key(1), key(2))], deps, 'b');
     expect(r.pushed).toEqual([key(0)]);

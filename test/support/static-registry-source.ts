@@ -1,28 +1,52 @@
 // A RegistrySource over an in-memory dump that a test edits between runs, with a switch
-// to make it unreadable. It goes through the same adapter as the real client.
+// to make it unreadable. Its per-service read answers as the batch find does: instances of
+// every version, so a version without instances is not seen; a service not in the dump is
+// missing.
 import type { ServiceDetail } from '../../lib/model/registry.ts';
-import type { RegistrySource } from '../../lib/pipeline/ports.ts';
-import { createRegistrySource } from '../../lib/runtime/registry-source.ts';
+import { RegistryUnavailableError, type RegistryRead, type RegistrySource } from '../../lib/pipeline/ports.ts';
+import { partsOf } from '../../lib/render/service-group.ts';
+import { serviceKeyOf } from '../../lib/names/service-names.ts';
 
 export class StaticRegistrySource implements RegistrySource {
   details: ServiceDetail[];
   down = false;
+  /** calls of any kind */
   reads = 0;
-  readonly #source: RegistrySource;
+  /** whole-registry reads (dump or listing) */
+  fullReads = 0;
   constructor(details: ServiceDetail[] = []) {
     this.details = details;
-    this.#source = createRegistrySource({
-      governDump: async () => {
-        this.reads++;
-        if (this.down) throw new Error('connect ECONNREFUSED 127.0.0.1:30100');
-        return structuredClone(this.details);
-      },
-    });
   }
-  readAll(): Promise<ServiceDetail[]> {
-    return this.#source.readAll();
+
+  #snapshot(): ServiceDetail[] {
+    this.reads++;
+    if (this.down) throw new RegistryUnavailableError('connect ECONNREFUSED 127.0.0.1:30100');
+    return structuredClone(this.details);
   }
-  readServices(keys: readonly string[]): Promise<Map<string, ServiceDetail[]>> {
-    return this.#source.readServices(keys);
+
+  async readAll(): Promise<ServiceDetail[]> {
+    const all = this.#snapshot();
+    this.fullReads++;
+    return all;
+  }
+
+  async readServices(keys: readonly string[]): Promise<RegistryRead> {
+    const wanted = new Set(keys);
+    const read: RegistryRead = { services: new Map(), missing: new Set(), unreadable: new Map() };
+    for (const detail of this.#snapshot()) {
+      const key = serviceKeyOf(partsOf(detail.microService));
+      if (!wanted.has(key)) continue;
+      let list = read.services.get(key);
+      if (list === undefined) read.services.set(key, (list = []));
+      if ((detail.instances ?? []).length > 0) list.push(detail);
+    }
+    for (const key of wanted) if (!read.services.has(key)) read.missing.add(key);
+    return read;
+  }
+
+  async listServiceKeys(): Promise<Set<string>> {
+    const all = this.#snapshot();
+    this.fullReads++;
+    return new Set(all.map((d) => serviceKeyOf(partsOf(d.microService))));
   }
 }

@@ -2,6 +2,7 @@
 // the API server holds equal (name and spec) what rendering the simulator's registry
 // gives, compared key-order-independently; and the state table remembers exactly the
 // owned objects the cluster holds, with their content hashes.
+import { SERVICE_LABEL } from '../../../lib/model/ownership.ts';
 import type { IstioKind } from '../../../lib/model/istio.ts';
 import { objectKey } from '../../../lib/model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, isOwnedBy } from '../../../lib/model/ownership.ts';
@@ -44,7 +45,11 @@ export function registryView(sim: RegistrySimulator, render: RenderOptions, excl
   const { services, rejected } = parseGovernDump({ allServicesDetail: sim.governDump() });
   if (rejected.length > 0) throw new Error(`simulator dump has malformed entries: ${JSON.stringify(rejected).slice(0, 500)}`);
   const view: View = {};
-  for (const o of renderRegistry(services, render).objects) {
+  const objects = renderRegistry(services, render).objects;
+  // A service whose ServiceEntry name a foreign object holds publishes nothing at all.
+  const blocked = new Set(objects.filter((o) => o.kind === 'ServiceEntry' && exclude.has(`ServiceEntry/${o.metadata.name}`)).map((o) => o.metadata.name));
+  for (const o of objects) {
+    if (blocked.has(o.metadata.labels[SERVICE_LABEL] ?? '')) continue;
     const key = `${o.kind}/${o.metadata.name}`;
     // JSON round trip: the API server stores JSON, so undefined fields are absent there too
     if (!exclude.has(key)) view[key] = JSON.parse(JSON.stringify(o.spec)) as unknown;

@@ -34,8 +34,6 @@ export interface PushProcessOptions {
   queue: MemoryQueue;
   scheduler: ManualScheduler;
   kill?: KillPoint;
-  /** services per push chunk (PushBatchDeps.chunkSize) */
-  chunkSize?: number;
 }
 
 let invocations = 0;
@@ -59,7 +57,7 @@ export class PushProcess {
       timeoutMs: 5_000,
     });
     const m = this.mortal;
-    const registry = m.wrap<RegistrySource>('registry', createRegistrySource(client));
+    const registry = m.wrap<RegistrySource>('registry', createRegistrySource(client, { consumerServiceName: 'sc2mesh-watcher' }));
     const state = m.wrap<StateStore>('state', createDynamoStateStore({ client: dynamo, tableName: options.tableName, logger: silentLogger }));
     const queue = m.wrap<WorkQueue>('queue', { send: (messages, sendOptions) => options.queue.send(messages, sendOptions) });
     const common = {
@@ -73,7 +71,7 @@ export class PushProcess {
       logger: silentLogger,
       now: () => options.scheduler.now(),
     };
-    this.deps = { ...common, debounce: options.debounce, ...(options.chunkSize === undefined ? {} : { chunkSize: options.chunkSize }) };
+    this.deps = { ...common, debounce: options.debounce };
     this.syncDeps = { ...common, auditPeriodMinutes: 15 };
     let closed = false;
     this.#close = () => {

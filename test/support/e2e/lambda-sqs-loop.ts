@@ -20,6 +20,8 @@ export interface LambdaSqsLoopOptions {
   batchSize?: number;
   /** seconds a received message stays invisible (default 5) */
   visibilityTimeoutSeconds?: number;
+  /** the function's timeout: what getRemainingTimeInMillis counts down from (default 60 s) */
+  functionTimeoutMs?: number;
 }
 
 export interface Invocation {
@@ -111,7 +113,7 @@ export function createLambdaSqsLoop(options: LambdaSqsLoopOptions): LambdaSqsLoo
     const invocation: Invocation = { bodies: records.map((r) => r.body), failures: [] };
     invocations.push(invocation);
     try {
-      const response = (await options.handler({ Records: [...records] }, lambdaContext(functionName, options.region))) ?? undefined;
+      const response = (await options.handler({ Records: [...records] }, lambdaContext(functionName, options.region, options.functionTimeoutMs))) ?? undefined;
       invocation.failures = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
       return response;
     } catch (error) {

@@ -33,7 +33,7 @@ describe('describeConfig', () => {
     expect(text).toContain('password: "[redacted]"');
     expect(text).toContain('qps: 5 # env SC2MESH_KUBE_QPS');
     expect(text).toContain('out: /tmp/m # flag --out');
-    expect(text).toMatch(/burst: 40\n/);
+    expect(text).toMatch(/burst: 300\n/);
     // the config object itself keeps the secret: redaction works on a copy
     expect(config.registry.password).toBe('correct-horse');
   });
@@ -88,7 +88,7 @@ describe('the key catalogue', () => {
   it('documents every key in the reference table', () => {
     const table = configReferenceMarkdown().trimEnd().split('\n');
     expect(table).toHaveLength(CONFIG_KEYS.length + 2);
-    expect(table).toContain('| `kube.qps` | `SC2MESH_KUBE_QPS` | `--kube-qps <n>` | `20` | client-side rate limit on API calls per second; 0 = off |');
+    expect(table).toContain('| `kube.qps` | `SC2MESH_KUBE_QPS` | `--kube-qps <n>` | `50` | client-side rate limit on API calls per second; 0 = off |');
     expect(table.find((row) => row.startsWith('| `registry.password` '))).toContain('| `SC2MESH_REGISTRY_PASSWORD` |  |');
   });
 });

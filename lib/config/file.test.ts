@@ -59,7 +59,7 @@ describe('config files', () => {
     expect(fromJson).toEqual(fromYaml);
     expect(fromYaml.registry).toMatchObject({ addresses: ['https://sc-a:30100', 'https://sc-b:30100'], domain: 'tenant-a', timeoutMs: 5000 });
     expect(fromYaml.render).toMatchObject({ namespace: 'mesh-a', extraLabels: { team: 'payments' }, exportTo: ['.'] });
-    expect(fromYaml.kube).toMatchObject({ mode: 'in-cluster', qps: 7.5, burst: 40 });
+    expect(fromYaml.kube).toMatchObject({ mode: 'in-cluster', qps: 7.5, burst: 300 });
     expect(fromYaml.log.level).toBe('debug');
   });
 
@@ -147,7 +147,7 @@ describe('config files', () => {
 
   it('accepts an empty file as no settings', async () => {
     const config = await loadConfig({ configFile: await tmp.write('empty.yaml', '# nothing yet\n'), env, cwd: CWD });
-    expect(config.kube.qps).toBe(20);
+    expect(config.kube.qps).toBe(50);
   });
 
   it('checks an overridden file value too: a broken file is broken', async () => {

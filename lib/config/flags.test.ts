@@ -48,7 +48,7 @@ describe('addConfigFlags', () => {
 
   it('shows the default and the variable in the help', () => {
     const help = addConfigFlags(command(), ['kube', 'server']).helpInformation().replace(/\s+/g, ' ');
-    expect(help).toContain('--kube-qps <n> client-side rate limit on API calls per second; 0 = off (default: 20; env SC2MESH_KUBE_QPS)');
+    expect(help).toContain('--kube-qps <n> client-side rate limit on API calls per second; 0 = off (default: 50; env SC2MESH_KUBE_QPS)');
     expect(help).toContain('--server-port <port>');
     expect(help).toContain('SC2MESH_CONFIG');
   });

@@ -40,8 +40,8 @@ describe('defaults', () => {
       kubeconfig: `${HOME}/.kube/config`,
       context: '',
       eks: { clusterName: '', region: '', endpoint: '', caData: '' },
-      qps: 20,
-      burst: 40,
+      qps: 50,
+      burst: 300,
       timeoutMs: 15000,
       concurrency: 8,
     });
@@ -94,7 +94,7 @@ describe('layers', () => {
 
   it('treats an empty variable as unset', async () => {
     const config = await loadConfig({ env: { ...baseEnv, SC2MESH_KUBE_QPS: '', SC2MESH_STATE_TABLE: ' ' }, cwd: CWD });
-    expect(config.kube.qps).toBe(20);
+    expect(config.kube.qps).toBe(50);
     expect(config.state.table).toBe('');
   });
 

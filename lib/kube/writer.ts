@@ -14,7 +14,7 @@ import { CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERVICE_LABEL, SHARD
 import type { DeletionGuardConfig } from '../plan/deletion-guard.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/ports.ts';
-import { describeError, isFieldManagerConflict, isNotFound, isOptimisticConflict, statusOf, type StatusCause } from './api-errors.ts';
+import { describeError, isFieldManagerConflict, isNetworkError, isNotFound, isOptimisticConflict, isTimeout, statusOf, type StatusCause } from './api-errors.ts';
 import { systemClock, type Clock } from './clock.ts';
 import { forEachLimit } from './concurrency.ts';
 import { createIstioObjectsClient, type IstioObjectsClient, type ObjectMeta } from './istio-client.ts';
@@ -159,6 +159,12 @@ function failureOf(key: string, error: unknown): ObjectFailure {
 /** How often an object may change under us in one apply before we give up on it. */
 const MAX_REFRESHES = 3;
 
+/** An attempt on `key` may still land later (see ApplyOutcome.uncertain). */
+function markUncertain(report: { uncertain?: string[] }, key: string): void {
+  const list = (report.uncertain ??= []);
+  if (!list.includes(key)) list.push(key);
+}
+
 export class KubeClusterWriter implements ClusterTarget {
   readonly namespace: string;
   readonly source: string;
@@ -194,7 +200,7 @@ export class KubeClusterWriter implements ClusterTarget {
   }
 
   /** One API call: rate limited, retried, counted. */
-  async #call<T>(fn: () => Promise<T>, options: { retryConflicts: boolean }): Promise<T> {
+  async #call<T>(fn: () => Promise<T>, options: { retryConflicts: boolean; onUncertain?: () => void }): Promise<T> {
     try {
       return await withRetry(
         async () => {
@@ -207,12 +213,16 @@ export class KubeClusterWriter implements ClusterTarget {
           random: this.#random,
           retryConflicts: options.retryConflicts,
           onRetry: (e) => {
+            if (e.reason === 'timeout' || e.reason === 'network') options.onUncertain?.();
             this.metrics.retries++;
             this.metrics.retriesByReason[e.reason] = (this.metrics.retriesByReason[e.reason] ?? 0) + 1;
             this.#log.debug({ attempt: e.attempt, delayMs: e.delayMs, reason: e.reason }, 'retrying API call');
           },
         },
       );
+    } catch (error) {
+      if (options.onUncertain !== undefined && (isTimeout(error) || isNetworkError(error))) options.onUncertain();
+      throw error;
     } finally {
       this.#syncCounters();
     }
@@ -264,37 +274,39 @@ export class KubeClusterWriter implements ClusterTarget {
       if (options.services.length === 0) return [];
       selector += `,${SERVICE_LABEL} in (${options.services.join(',')})`;
     }
-    const out: OwnedObjectMeta[] = [];
-    for (const kind of options.kinds ?? this.kinds) {
-      let continueToken: string | undefined;
-      let restarts = 0;
-      const items: OwnedObjectMeta[] = [];
-      do {
-        this.metrics.listPages++;
-        let page;
-        try {
-          page = await this.#call(
-            () => this.#client.listPage(kind, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
-            { retryConflicts: true },
-          );
-        } catch (error) {
-          // 410 Expired: the continue token outlived the server's history; list again.
-          if (statusOf(error)?.code === 410 && restarts++ < 2) {
-            continueToken = undefined;
-            items.length = 0;
-            continue;
-          }
-          throw error;
+    // One list per kind, side by side: a retried answer for one kind does not hold up the others.
+    const perKind = await Promise.all((options.kinds ?? this.kinds).map((kind) => this.#listKind(kind, selector, options)));
+    return perKind.flat();
+  }
+
+  async #listKind(kind: IstioKind, selector: string, options: ListOwnedOptions): Promise<OwnedObjectMeta[]> {
+    let continueToken: string | undefined;
+    let restarts = 0;
+    const items: OwnedObjectMeta[] = [];
+    do {
+      this.metrics.listPages++;
+      let page;
+      try {
+        page = await this.#call(
+          () => this.#client.listPage(kind, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
+          { retryConflicts: true },
+        );
+      } catch (error) {
+        // 410 Expired: the continue token outlived the server's history; list again.
+        if (statusOf(error)?.code === 410 && restarts++ < 2) {
+          continueToken = undefined;
+          items.length = 0;
+          continue;
         }
-        // The selector already filters; the labels are checked again because deleting
-        // rests on them.
-        for (const m of page.items) if (isOwnedBy(m.labels, this.source)) items.push(toOwned(kind, m));
-        continueToken = page.continueToken;
-      } while (continueToken !== undefined);
-      for (const o of items) this.#remember(objectKey(kind, o.namespace, o.name), o);
-      out.push(...items);
-    }
-    return out;
+        throw error;
+      }
+      // The selector already filters; the labels are checked again because deleting
+      // rests on them.
+      for (const m of page.items) if (isOwnedBy(m.labels, this.source)) items.push(toOwned(kind, m));
+      continueToken = page.continueToken;
+    } while (continueToken !== undefined);
+    for (const o of items) this.#remember(objectKey(kind, o.namespace, o.name), o);
+    return items;
   }
 
   #rejectDesired(o: IstioObject): string | undefined {
@@ -374,7 +386,7 @@ export class KubeClusterWriter implements ClusterTarget {
         this.metrics.applies++;
         const result = await this.#call(
           () => this.#client.apply(kind, metadata.name, body, { fieldManager: this.#fieldManager, force: owned !== undefined, dryRun: options.dryRun === 'server' }),
-          { retryConflicts: owned === undefined },
+          { retryConflicts: owned === undefined, onUncertain: () => markUncertain(report, key) },
         );
         for (const warning of result.warnings) report.warnings.push({ key, warning });
         if (options.dryRun === 'server') {
@@ -468,7 +480,7 @@ export class KubeClusterWriter implements ClusterTarget {
       }
       const target = known;
       try {
-        await this.#call(() => this.#client.delete(ref.kind, ref.name, { uid: target.uid, resourceVersion: target.resourceVersion, dryRun: false }), { retryConflicts: false });
+        await this.#call(() => this.#client.delete(ref.kind, ref.name, { uid: target.uid, resourceVersion: target.resourceVersion, dryRun: false }), { retryConflicts: false, onUncertain: () => markUncertain(report, key) });
         this.#remember(key, undefined);
         report.deleted.push(key);
         this.metrics.deletes++;

@@ -13,6 +13,12 @@ import { encodeApplied, hashesOf } from './applied-entry.ts';
 import type { PipelineDeps } from './ports.ts';
 import type { ServicePlan } from './service-plan.ts';
 
+/**
+ * How long a write whose answer never came may still be carried out by the API server:
+ * kube-apiserver's default --request-timeout (1m0s) bounds how long it works on a request.
+ */
+export const UNSETTLED_WINDOW_MS = 60_000;
+
 export type ServiceOutcome = 'pushed' | 'unchanged' | 'removed' | 'skipped' | 'failed' | 'refused' | 'conflict';
 
 export interface ServicePushResult {
@@ -45,6 +51,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
   const conflicted: Record<string, string> = {};
   const reasons: string[] = [];
   let failed = false;
+  let uncertain = false;
 
   const write = async (objects: readonly IstioObject[]): Promise<boolean> => {
     if (objects.length === 0) return true;
@@ -58,6 +65,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
       deps.logger.warn({ correlationId, serviceKey, object: c.key, reason: c.reason }, 'conflict: object exists without sc2mesh ownership; left alone');
     }
     result.conflicts += outcome.conflicts.length;
+    if ((outcome.uncertain?.length ?? 0) > 0) uncertain = true;
     for (const f of outcome.failed) reasons.push(`${f.key}: ${f.error}`);
     if (outcome.failed.length > 0) failed = true;
     return outcome.conflicts.length === 0 && outcome.failed.length === 0;
@@ -84,6 +92,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
   if (toDelete.length > 0) {
     const outcome = await deps.cluster.delete(toDelete);
     result.deleted = outcome.deleted.length;
+    if ((outcome.uncertain?.length ?? 0) > 0) uncertain = true;
     result.conflicts += outcome.conflicts.length;
     // A delete that failed stays in state, so the next push tries again.
     for (const f of outcome.failed) {
@@ -100,13 +109,16 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
   deps.metrics.add('conflicts', result.conflicts);
   if (!failed) deps.metrics.add('drift_repaired', plan.drifted);
 
+  const now = deps.now();
+  const earlier = item.previous?.unsettledAt;
+  const unsettledAt = uncertain ? now : earlier !== undefined && now - earlier < UNSETTLED_WINDOW_MS ? earlier : undefined;
   const recorded = Object.keys(next).length;
   const hasConflicts = Object.keys(conflicted).length > 0;
-  if (recorded === 0 && !hasConflicts) {
+  if (recorded === 0 && !hasConflicts && unsettledAt === undefined) {
     if (item.condition !== undefined) await deps.state.deleteService(serviceKey, item.condition);
   } else {
     await deps.state.putService(
-      { serviceKey, registryHash: desiredHashOf({ ...hashesOf(next), ...(blocked ? plan.desiredHashes : conflicted) }), objects: next, lastPushAt: deps.now(), lastPushCorrelationId: correlationId },
+      { serviceKey, registryHash: desiredHashOf({ ...hashesOf(next), ...(blocked ? plan.desiredHashes : conflicted) }), objects: next, lastPushAt: now, lastPushCorrelationId: correlationId, ...(unsettledAt === undefined ? {} : { unsettledAt }) },
       item.condition,
     );
   }

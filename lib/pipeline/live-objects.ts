@@ -14,9 +14,11 @@ export async function readLiveObjects(cluster: ClusterTarget, names: readonly st
   const unique = [...new Set(names)];
   const out = new Map<string, LiveObject[]>(unique.map((n) => [n, []]));
   if (unique.length === 0) return out;
-  const lists: LiveObject[][] = [];
-  if (unique.length > LIST_ALL_ABOVE) lists.push(await cluster.listOwned());
-  else for (let i = 0; i < unique.length; i += NAMES_PER_SELECTOR) lists.push(await cluster.listOwned({ services: unique.slice(i, i + NAMES_PER_SELECTOR) }));
+  const chunks: (readonly string[] | undefined)[] = [];
+  if (unique.length > LIST_ALL_ABOVE) chunks.push(undefined);
+  else for (let i = 0; i < unique.length; i += NAMES_PER_SELECTOR) chunks.push(unique.slice(i, i + NAMES_PER_SELECTOR));
+  // The lists are independent: one slow or retried answer does not hold up the others.
+  const lists = await Promise.all(chunks.map((services) => cluster.listOwned(services === undefined ? {} : { services })));
   for (const list of lists) {
     for (const o of list) {
       const name = o.labels[SERVICE_LABEL];

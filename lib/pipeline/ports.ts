@@ -50,6 +50,11 @@ export interface ApplyOutcome {
   /** a same-named object without sc2mesh's ownership marks: never touched */
   conflicts: { key: string; reason: string }[];
   failed: { key: string; error: string }[];
+  /**
+   * Objects with an attempt whose outcome is unknown (timed out, connection lost): the API
+   * server may still carry it out later, after a newer write of the same object.
+   */
+  uncertain?: string[];
 }
 
 export interface DeleteOutcome {
@@ -59,6 +64,8 @@ export interface DeleteOutcome {
   /** exists without our marks: never deleted */
   conflicts: { key: string; reason: string }[];
   failed: { key: string; error: string }[];
+  /** as ApplyOutcome.uncertain */
+  uncertain?: string[];
 }
 
 export interface ClusterTarget {

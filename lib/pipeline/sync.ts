@@ -75,8 +75,9 @@ export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<S
 
   const dirty: string[] = [];
   for (const [key, service] of desired.services) {
-    const recorded = known.get(key)?.registryHash ?? EMPTY_HASH;
-    if (recorded !== service.hash) dirty.push(key);
+    const record = known.get(key);
+    // An unsettled service is pushed again until a late write can no longer land.
+    if ((record?.registryHash ?? EMPTY_HASH) !== service.hash || record?.unsettledAt !== undefined) dirty.push(key);
   }
   const removed: string[] = [];
   let removedObjects = 0;

@@ -97,15 +97,8 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
   };
 
   let watch: WatchClient | undefined;
-  if (options.watch !== false) {
-    watch = new WatchClient({ registry: runtime.client, consumerServiceName: config.registry.watcherServiceName, listIntervalMs: config.registry.listIntervalMs, logger });
-    watch.onAny(watchEventHandler({ dirty: (keys) => debouncer.add(keys), resync: () => void syncNow() }, metrics));
-    await watch.start();
-  }
-  await syncNow();
-  const timer = options.periodicSync === false ? undefined : setInterval(() => void syncNow(), config.sync.intervalMs);
-
   let ops: OpsServer | undefined;
+  let timer: NodeJS.Timeout | undefined;
   // While this process holds the embedded state folder, no other can open it: the
   // operator commands are served here instead, one resync at a time.
   const token = randomBytes(24).toString('base64url');
@@ -122,20 +115,42 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
       return run;
     },
   };
-  if (config.server.port !== 0) {
-    ops = await startOpsServer({
-      api,
-      host: config.server.host,
-      port: config.server.port,
-      health: () => {
-        const consumers = watch?.consumers() ?? [];
-        const connected = consumers.filter((c) => c.connected).length;
-        return { ok: watch === undefined || consumers.length === 0 || connected > 0, details: { watchSockets: connected, apps: consumers.length } };
-      },
-      metrics: () => metrics.toPrometheus({ pending_keys: debouncer.snapshot()?.keys.length ?? 0 }),
-    });
+  try {
+    // The ops server first: a port in use fails the start at once, not after the first sync.
+    if (config.server.port !== 0) {
+      ops = await startOpsServer({
+        api,
+        host: config.server.host,
+        port: config.server.port,
+        health: () => {
+          const consumers = watch?.consumers() ?? [];
+          const connected = consumers.filter((c) => c.connected).length;
+          return { ok: watch === undefined || consumers.length === 0 || connected > 0, details: { watchSockets: connected, apps: consumers.length } };
+        },
+        metrics: () => metrics.toPrometheus({ pending_keys: debouncer.snapshot()?.keys.length ?? 0 }),
+      }).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`server.port ${config.server.port} on ${config.server.host} is already in use; choose another with --server-port, or 0 for no ops server`);
+        throw error;
+      });
+    }
+    if (options.watch !== false) {
+      watch = new WatchClient({ registry: runtime.client, consumerServiceName: config.registry.watcherServiceName, listIntervalMs: config.registry.listIntervalMs, logger });
+      watch.onAny(watchEventHandler({ dirty: (keys) => debouncer.add(keys), resync: () => void syncNow() }, metrics));
+      await watch.start();
+    }
+    await syncNow();
+    timer = options.periodicSync === false ? undefined : setInterval(() => void syncNow(), config.sync.intervalMs);
+    if (config.state.table === '') await announceStateHolder(config.state.dir, { command: 'sc2mesh run', ...(ops === undefined ? {} : { opsUrl: ops.url, token }) });
+  } catch (error) {
+    // A start that fails part-way closes what it opened: no timer, socket or open state folder left behind.
+    if (timer !== undefined) clearInterval(timer);
+    await watch?.stop().catch(() => {});
+    await syncing;
+    debouncer.close();
+    await ops?.close().catch(() => {});
+    await runtime.close().catch(() => {});
+    throw error;
   }
-  if (config.state.table === '') await announceStateHolder(config.state.dir, { command: 'sc2mesh run', ...(ops === undefined ? {} : { opsUrl: ops.url, token }) });
 
   let stopped = false;
   return {

@@ -26,6 +26,7 @@ const SummaryItemSchema = z.looseObject({
   registryHash: hash,
   lastPushAt: epochMs,
   lastPushCorrelationId: z.string().optional(),
+  unsettledAt: epochMs.optional(),
   objectCount: z.number().int().nonnegative(),
   objectsRef: z.string(),
   objectsChunks: z.number().int().nonnegative(),

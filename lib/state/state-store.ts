@@ -20,6 +20,12 @@ export interface ServiceRecord {
   objects: Record<string, string>;
   lastPushAt: number;
   lastPushCorrelationId?: string;
+  /**
+   * When a write of this service last had an unknown outcome (a timeout, a lost answer).
+   * Until UNSETTLED_WINDOW_MS later, every sync pushes the service again, and the push
+   * compares what the cluster then holds: a late write that landed is undone.
+   */
+  unsettledAt?: number;
 }
 
 /** The compact per-service item the per-minute sync lists. */

@@ -13,6 +13,8 @@ import { parseGovernDump } from '../../lib/model/govern-dump.ts';
 import { renderRegistry } from '../../lib/render/render-registry.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { main } from '../../lib/cli/main.ts';
+import { freePort } from '../support/free-port.ts';
+import { createServer } from 'node:net';
 
 let sim: RegistrySimulator;
 let kube: KubeApiServer;
@@ -105,7 +107,7 @@ describe('sc2mesh run (local runner)', () => {
   }, 60_000);
 
   it('serves /healthz and /metrics', async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     const runner = await startLocalRunner({ ...config, server: { host: '127.0.0.1', port } }, { logger: silentLogger });
     try {
       expect(runner.opsUrl).toBe(`http://127.0.0.1:${port}`);
@@ -114,6 +116,20 @@ describe('sc2mesh run (local runner)', () => {
     } finally {
       await runner.stop();
     }
+  }, 30_000);
+
+  it('fails its start in one sentence when the ops port is taken, and leaves the state folder free', async () => {
+    const blocker = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+    try {
+      await expect(startLocalRunner({ ...config, server: { host: '127.0.0.1', port } }, { logger: silentLogger })).rejects.toThrow(`server.port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      await new Promise<void>((resolve) => blocker.close(() => resolve()));
+    }
+    // Nothing of the failed start still holds the folder: a runner opens it at once.
+    const runner = await startLocalRunner(config, { logger: silentLogger, watch: false, periodicSync: false });
+    await runner.stop();
   }, 30_000);
 });
 

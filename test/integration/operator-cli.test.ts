@@ -16,6 +16,7 @@ import { createDynamoStateStore } from '../../lib/state/dynamo-store.ts';
 import { EMBEDDED_TABLE } from '../../lib/runtime/build-runtime.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { runCli } from '../support/run-cli.ts';
+import { freePort } from '../support/free-port.ts';
 
 const NS = 'sc2mesh';
 let sim: RegistrySimulator;
@@ -41,8 +42,6 @@ afterAll(async () => {
 beforeEach(() => {
   for (const kind of ['ServiceEntry', 'WorkloadEntry'] as const) for (const o of kube.store.list(kind, NS)) kube.store.delete(kind, NS, (o['metadata'] as { name: string }).name);
 });
-
-const freePort = (): number => 20000 + Math.floor(Math.random() * 20000);
 
 /** The flags every command of these tests takes: this registry, this cluster, this state folder. */
 const target = (stateDir: string): string[] => ['--registry', sim.baseUrl, '--kubeconfig', kube.kubeconfigPath, '--kube-qps', '0', '--state-dir', stateDir];
@@ -82,7 +81,7 @@ async function patch(kind: 'workloadentries' | 'serviceentries', name: string, b
 describe('status, diff and resync while sc2mesh run holds the state folder (item 1)', () => {
   it('are served by the runner, leave the folder intact, and resync --force works through it', async () => {
     const stateDir = await tempDir('sc2mesh-held-');
-    const runner: LocalRunner = await startLocalRunner(await runnerConfig(stateDir, freePort()), { logger: silentLogger });
+    const runner: LocalRunner = await startLocalRunner(await runnerConfig(stateDir, await freePort()), { logger: silentLogger });
     try {
       await runner.flush();
       expect(names('ServiceEntry').length).toBeGreaterThan(0);

@@ -3,8 +3,7 @@
 // /healthz and /metrics, and on SIGTERM sends the keys it still holds and exits 0.
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '../support/free-port.ts';
 import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { eventually } from '../../lib/registry-simulator/eventually.ts';
 import { startSqsFake, type SqsFake } from '../support/sqs-fake/server.ts';
@@ -14,14 +13,6 @@ import { serviceKeyOf } from '../../lib/names/service-names.ts';
 const QUEUE = 'sc2mesh-watcher-work';
 const CART = serviceKeyOf({ environment: '', appId: 'shop', serviceName: 'cart' });
 
-/** Port 0 means "off" in the configuration, so the test picks a free port itself. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 let sim: RegistrySimulator;
 let sqs: SqsFake;

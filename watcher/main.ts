@@ -3,13 +3,17 @@
 // and a graceful stop. Two replicas at once are harmless: both send the same dirty keys,
 // and duplicate messages converge to the same cluster.
 //
-// SIGTERM / SIGINT: stop the watch, send every key still held, close /healthz, exit 0.
-// A second signal exits at once.
+// SIGTERM / SIGINT: stop the watch, send every key still held, close /healthz, publish the
+// last CloudWatch metrics line, exit 0. A second signal exits at once.
+//
+// CloudWatch metrics: one EMF line on stdout a minute (lib/metrics/watcher-emf.ts), which
+// the awslogs driver ships to CloudWatch Logs; POWERTOOLS_METRICS_DISABLED=true turns it off.
 import { constants } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Sc2meshConfig } from '../lib/config/index.ts';
 import { createLogger } from '../lib/log.ts';
 import { startWatcher } from '../lib/runtime/watcher-service.ts';
+import { startWatcherEmf, type WatcherEmf } from '../lib/metrics/watcher-emf.ts';
 
 function fail(message: string): never {
   process.stderr.write(`sc2mesh watcher: ${message}\n`);
@@ -38,6 +42,7 @@ async function main(): Promise<void> {
   // Signals are handled from the start: one that comes while the watch is still being set
   // up stops it as soon as it is up (the first listing may already have queued keys).
   let stopping = false;
+  let emf: WatcherEmf | undefined;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       logger.warn({ signal }, 'second signal: exiting at once');
@@ -48,7 +53,11 @@ async function main(): Promise<void> {
     starting
       .then((watcher) => watcher.stop())
       .then(
-        ({ unsent }) => process.exit(unsent === 0 ? 0 : 1),
+        ({ unsent }) => {
+          // After the stop, so the last line counts the events and keys of the final seconds.
+          emf?.stop();
+          process.exit(unsent === 0 ? 0 : 1);
+        },
         (error: unknown) => {
           logger.error({ err: error }, 'stop failed');
           process.exit(1);
@@ -58,7 +67,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
   try {
-    await starting;
+    const watcher = await starting;
+    if (!stopping) emf = startWatcherEmf(watcher);
   } catch (error) {
     if (error instanceof ConfigError) fail(error.message);
     logger.fatal({ err: error }, 'watcher could not start');

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { createState } from '../runtime/build-runtime.ts';
 import { silentLogger } from '../log.ts';
 import { addConfigFlags, type Sc2meshConfig } from '../config/index.ts';
-import { callRunner, collectStatus, type StatusSummary } from '../server/ops-api.ts';
+import { callRunner, collectStatus, PUSH_FAILURE_WINDOW, type RunSummary, type StatusSummary } from '../server/ops-api.ts';
 import { readStateHolder, stateExists, StateInUseError } from '../state/embedded-dynalite.ts';
 import { loadCommandConfig } from './command-config.ts';
 import { formatTable } from './table.ts';
@@ -40,6 +40,17 @@ async function readStatus(config: Sc2meshConfig, runs: number): Promise<StatusSu
   }
 }
 
+/** A run's message without the per-service lines that became its `failures`. */
+function otherLines(run: RunSummary): string {
+  if (run.message === undefined) return '';
+  if (run.failures === undefined) return run.message;
+  const parsed = new Set(run.failures.map((f) => `${f.outcome} ${f.serviceKey}: ${f.reason}`));
+  return run.message
+    .split('\n')
+    .filter((line) => !parsed.has(line))
+    .join('\n');
+}
+
 /** A run's counts worth a column: zeros say nothing. */
 function countsText(counts: Record<string, number>): string {
   return Object.entries(counts)
@@ -49,7 +60,9 @@ function countsText(counts: Record<string, number>): string {
 }
 
 export function statusCommand(io: CommandIo, setExit: (code: number) => void): Command {
-  const command = new Command('status').description('Recent runs (sync, push, resync, audit) with their skips and conflicts, the pending debounce cycle and recent errors, from the state store');
+  const command = new Command('status').description(
+    'Recent runs (sync, push, resync, audit) with their skips and conflicts, the services recent pushes failed and why, the pending debounce cycle and recent errors, from the state store',
+  );
   addConfigFlags(command, ['state', 'log']).option('--json', 'print one JSON object').option('--runs <n>', 'how many recent runs', '10');
   command.addHelpText(
     'after',
@@ -77,11 +90,16 @@ export function statusCommand(io: CommandIo, setExit: (code: number) => void): C
     if (summary.corruptItems > 0) io.stdout.write(`${summary.corruptItems} corrupt state items (see logs)\n`);
     if (summary.runs.length > 0) {
       io.stdout.write(`\n${formatTable(['run', 'started', 'outcome', 'ms', 'counts'], summary.runs.map((r) => [r.kind, r.at, r.outcome, r.ms, countsText(r.counts)] as const))}\n`);
-      // Skip reasons, conflicts and errors live in the run's message: shown for every run that has one.
-      const told = summary.runs.filter((r) => r.message !== undefined);
+      // Skip reasons, conflicts and errors live in the run's message: shown for every run
+      // that has one, less the per-service lines the push failures table below shows.
+      const told = summary.runs.map((r) => ({ run: r, text: otherLines(r) })).filter((t) => t.text !== '');
       if (told.length > 0) io.stdout.write('\n');
-      for (const r of told) io.stdout.write(`${r.at} ${r.kind} ${r.outcome}: ${r.message}\n`);
+      for (const { run, text } of told) io.stdout.write(`${run.at} ${run.kind} ${run.outcome}: ${text.replaceAll('\n', '\n  ')}\n`);
     } else io.stdout.write('no runs recorded (quiet minutes record nothing)\n');
+    if (summary.pushFailures.length > 0) {
+      io.stdout.write(`\nservices recent pushes did not converge (newest first, from the last ${PUSH_FAILURE_WINDOW} runs):\n`);
+      io.stdout.write(`${formatTable(['push started', 'outcome', 'service', 'reason'], summary.pushFailures.map((f) => [f.at, f.outcome, f.serviceKey, f.reason] as const))}\n`);
+    }
     setExit(EXIT_OK);
   });
 }

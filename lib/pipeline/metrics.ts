@@ -1,6 +1,8 @@
 // What an operator watches: objects written and deleted, skipped services, conflicts,
 // push latency, queue age. Counters live in memory; the watcher and the local runner
-// serve them as Prometheus text on /metrics, the Lambda functions log them per run.
+// serve them as Prometheus text on /metrics (cumulative, as Prometheus expects). The Lambda
+// functions give each invocation a fresh instance and publish it as CloudWatch EMF
+// (lib/metrics/emf.ts); the watcher publishes its interval's deltas.
 
 export type CounterName =
   | 'objects_applied'
@@ -43,8 +45,23 @@ export class PipelineMetrics {
   readonly counters = new Map<CounterName, number>();
   /** push latency: first event of a debounce cycle → objects written, ms */
   readonly pushLatencyMs: number[] = [];
+  #lastQueueAgeMs = 0;
+  #queueAgeObserved = false;
+
   /** age of the oldest event in a received queue message, ms */
-  lastQueueAgeMs = 0;
+  get lastQueueAgeMs(): number {
+    return this.#lastQueueAgeMs;
+  }
+
+  set lastQueueAgeMs(ms: number) {
+    this.#lastQueueAgeMs = ms;
+    this.#queueAgeObserved = true;
+  }
+
+  /** An age of 0 and no message at all look alike otherwise; CloudWatch must see only the former. */
+  get queueAgeObserved(): boolean {
+    return this.#queueAgeObserved;
+  }
 
   add(name: CounterName, by = 1): void {
     if (by !== 0) this.counters.set(name, (this.counters.get(name) ?? 0) + by);

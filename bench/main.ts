@@ -1,4 +1,4 @@
-// `npm run bench -- [render|watch|kube|pipeline|debounce|scale ...] [--json]`: runs the named
+// `npm run bench -- [render|watch|kube|pipeline|debounce|scale|footprint ...] [--json]`: runs the named
 // benchmarks (all by default) once each and prints a table, or one JSON object.
 import { benchRender } from './render.ts';
 import { benchWatch } from './watch.ts';
@@ -6,6 +6,7 @@ import { benchKube } from './kube.ts';
 import { benchPipeline } from './pipeline.ts';
 import { benchDebounce } from './debounce.ts';
 import { benchScale } from './scale.ts';
+import { benchFootprint } from './footprint.ts';
 
 type Bench = () => Promise<object>;
 
@@ -16,6 +17,7 @@ const BENCHES: Record<string, Bench> = {
   pipeline: () => benchPipeline(),
   debounce: () => benchDebounce(),
   scale: () => benchScale(),
+  footprint: () => benchFootprint(),
 };
 
 function round(value: unknown): unknown {

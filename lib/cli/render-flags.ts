@@ -1,6 +1,6 @@
 // The render options as command-line flags, shared by every command that renders.
 import { Option, type Command } from 'commander';
-import { resolveRenderOptions, RENDER_MODES, type RenderOptions, type RenderOptionsInput } from '../render/options.ts';
+import { resolveRenderOptions, RENDER_MODES, SUBSET_MODES, type RenderOptions, type RenderOptionsInput } from '../render/options.ts';
 import { ValidationError } from '../model/validation.ts';
 import { CliError } from './errors.ts';
 
@@ -12,8 +12,10 @@ export interface RenderFlags {
   nameTemplate?: string;
   publishStatuses?: string;
   exportTo?: string;
+  exportToApp?: string[];
   label?: string[];
   destinationRules?: boolean;
+  subsets?: string;
   location?: string;
   exclude?: string[];
 }
@@ -26,8 +28,10 @@ const FLAG_OF: Record<string, string> = {
   nameTemplate: '--name-template',
   publishStatuses: '--publish-statuses',
   exportTo: '--export-to',
+  exportToByApp: '--export-to-app',
   extraLabels: '--label',
   destinationRules: '--destination-rules',
+  subsets: '--subsets',
   location: '--location',
   excludeServices: '--exclude',
 };
@@ -44,9 +48,11 @@ export function addRenderFlags(command: Command): Command {
     .option('--host-template <t>', 'ServiceEntry host; placeholders {service} {app} {env}, an empty {env} drops its label (default "{service}.{app}.{env}.servicecomb.internal")')
     .option('--name-template <t>', 'readable part of object names; a hash of the service key is always appended (default "{service}-{app}-{env}")')
     .option('--publish-statuses <list>', 'comma-separated instance statuses to publish (default "UP")')
-    .option('--export-to <list>', 'comma-separated exportTo of ServiceEntries and DestinationRules (".", "*", namespaces)')
+    .option('--export-to <list>', 'comma-separated exportTo of ServiceEntries and DestinationRules (".", "*", "~", namespaces) for apps without --export-to-app')
+    .option('--export-to-app <app=namespaces>', 'exportTo of one ServiceComb app\'s objects: app=ns1,ns2 or environment/app=ns1,ns2 (repeatable; environment/app wins over app)', collect)
     .option('--label <key=value>', 'extra label on every object (repeatable)', collect)
     .option('--destination-rules', 'also emit a DestinationRule with one subset per version')
+    .addOption(new Option('--subsets <mode>', 'with --destination-rules: multi-version (only services with more than one version with instances) or always (default "multi-version")').choices([...SUBSET_MODES]))
     .addOption(new Option('--location <loc>', 'ServiceEntry location').choices(['MESH_INTERNAL', 'MESH_EXTERNAL']))
     .option('--exclude <serviceName>', 'never publish this service name (repeatable; SERVICECENTER is always excluded)', collect);
 }
@@ -68,7 +74,19 @@ export function renderInputFromFlags(flags: RenderFlags): RenderOptionsInput {
   if (flags.nameTemplate !== undefined) input['nameTemplate'] = flags.nameTemplate;
   if (flags.publishStatuses !== undefined) input['publishStatuses'] = splitList(flags.publishStatuses).map((s) => s.toUpperCase());
   if (flags.exportTo !== undefined) input['exportTo'] = splitList(flags.exportTo);
+  if (flags.exportToApp !== undefined) {
+    const byApp = new Map<string, string[]>();
+    for (const entry of flags.exportToApp) {
+      const eq = entry.indexOf('=');
+      if (eq <= 0) throw new CliError(`--export-to-app ${JSON.stringify(entry)}: expected app=namespace[,namespace...]`);
+      const app = entry.slice(0, eq).trim();
+      if (byApp.has(app)) throw new CliError(`--export-to-app ${JSON.stringify(entry)}: ${JSON.stringify(app)} is given twice`);
+      byApp.set(app, splitList(entry.slice(eq + 1)));
+    }
+    input['exportToByApp'] = Object.fromEntries(byApp);
+  }
   if (flags.destinationRules !== undefined) input['destinationRules'] = flags.destinationRules;
+  if (flags.subsets !== undefined) input['subsets'] = flags.subsets;
   if (flags.location !== undefined) input['location'] = flags.location;
   if (flags.exclude !== undefined) input['excludeServices'] = flags.exclude;
   if (flags.label !== undefined) {
@@ -91,7 +109,9 @@ export function renderOptionsFromFlags(flags: RenderFlags, base: RenderOptionsIn
     if (error instanceof ValidationError) {
       const top = error.field.split(/[.[]/)[0] ?? '';
       const flag = FLAG_OF[top];
-      throw new CliError(flag === undefined ? error.message : `${flag}: ${error.message.slice(error.message.indexOf(':') + 2)}`);
+      // one flag carries every app: name the app (and the entry) the problem is in
+      const app = top === 'exportToByApp' ? ` (${error.field.slice(top.length + 1)})` : '';
+      throw new CliError(flag === undefined ? error.message : `${flag}${app}: ${error.message.slice(error.field.length + 2)}`);
     }
     if (error instanceof Error && /^(hostTemplate|nameTemplate):/.test(error.message)) {
       const key = error.message.split(':')[0] as string;

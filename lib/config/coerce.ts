@@ -33,6 +33,24 @@ function toPairs(key: ConfigKey, items: readonly string[], origin: Origin): Reco
   return map;
 }
 
+/**
+ * `app=ns1,ns2;app2=ns3` (a variable), or one `app=ns1,ns2` per repeated flag: commas
+ * already separate a list's items, so entries are separated by `;`.
+ */
+function toListMap(key: ConfigKey, items: readonly string[], origin: Origin): Record<string, string[]> {
+  const map = new Map<string, string[]>();
+  for (const item of items.flatMap((s) => s.split(';')).map((s) => s.trim()).filter((s) => s !== '')) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw configError(origin, 'expected key=value,value (entries separated by ";")', { value: item, secret: key.secret });
+    const name = item.slice(0, eq).trim();
+    const values = splitList(item.slice(eq + 1));
+    if (values.some((v) => v.includes('='))) throw configError(origin, `separate entries with ";", not ",": ${name}=a,b;other=c`, { value: item, secret: key.secret });
+    if (map.has(name)) throw configError(origin, `${JSON.stringify(name)} is given twice`, { value: item, secret: key.secret });
+    map.set(name, values);
+  }
+  return Object.fromEntries(map);
+}
+
 /** A flag or environment value (string, or strings for repeatable flags) → the key's type. */
 export function coerceValue(key: ConfigKey, raw: unknown, origin: Origin): unknown {
   const shown = { value: raw, secret: key.secret };
@@ -60,6 +78,10 @@ export function coerceValue(key: ConfigKey, raw: unknown, origin: Origin): unkno
     case 'map':
       if (typeof raw === 'string') return toPairs(key, splitList(raw), origin);
       if (isStringArray(raw)) return toPairs(key, raw.flatMap(splitList), origin);
+      return raw;
+    case 'listMap':
+      if (typeof raw === 'string') return toListMap(key, [raw], origin);
+      if (isStringArray(raw)) return toListMap(key, raw, origin);
       return raw;
   }
 }

@@ -17,9 +17,10 @@ afterAll(async () => {
   await tmp.remove();
 });
 
-/** Leaf paths of a complete config; lists and the label map are single keys. */
+/** Leaf paths of a complete config; lists and the render maps are single keys. */
+const MAP_KEYS = new Set(['render.extraLabels', 'render.exportToByApp']);
 function leafPaths(value: unknown, prefix = ''): string[] {
-  if (value === null || typeof value !== 'object' || Array.isArray(value) || prefix === 'render.extraLabels') return [prefix];
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || MAP_KEYS.has(prefix)) return [prefix];
   return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix === '' ? k : `${prefix}.${k}`));
 }
 

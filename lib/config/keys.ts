@@ -4,7 +4,7 @@
 import type { ConfigSection } from './schema.ts';
 
 /** How a string (environment, flag) becomes the key's value. `path` is a string resolved to an absolute path. */
-export type ValueKind = 'string' | 'path' | 'number' | 'boolean' | 'list' | 'map';
+export type ValueKind = 'string' | 'path' | 'number' | 'boolean' | 'list' | 'map' | 'listMap';
 
 export interface ConfigKey {
   /** e.g. `kube.eks.clusterName` */
@@ -85,6 +85,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('registry.insecureSkipVerify', 'boolean', 'skip TLS certificate verification (testing only)'),
   key('registry.timeoutMs', 'number', 'timeout of one registry request in ms'),
   key('registry.listIntervalMs', 'number', "period of the watch client's service listing in ms"),
+  key('registry.breakerFailures', 'number', 'failed calls in a row after which an address is skipped (its circuit breaker opens)'),
+  key('registry.breakerCoolDownMs', 'number', 'how long an open breaker skips its address (ms); a lone address is probed every 500 ms meanwhile'),
   key('registry.watcherServiceName', 'string', "service name the watcher registers as consumer; never published"),
   key('render.namespace', 'string', 'namespace of the emitted objects', { flag: '--namespace <ns>' }),
   key('render.source', 'string', 'names this registry on every object (label sc2mesh.io/source); deployments prune only their own source', { flag: '--source <name>' }),
@@ -92,9 +94,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('render.hostTemplate', 'string', 'ServiceEntry host; placeholders {service} {app} {env}', { flag: '--host-template <t>' }),
   key('render.nameTemplate', 'string', 'readable part of object names (a hash of the service key is appended)', { flag: '--name-template <t>' }),
   key('render.publishStatuses', 'list', 'instance statuses to publish', { flag: '--publish-statuses <list>', fold: 'upper' }),
-  key('render.exportTo', 'list', 'exportTo of ServiceEntries and DestinationRules (".", "*", namespaces)', { flag: '--export-to <list>', defaultText: '(unset: visible everywhere)' }),
+  key('render.exportTo', 'list', 'exportTo of ServiceEntries and DestinationRules (".", "*", "~", namespaces) for apps not in render.exportToByApp', { flag: '--export-to <list>', defaultText: '(unset: visible everywhere)' }),
+  key(
+    'render.exportToByApp',
+    'listMap',
+    'exportTo per ServiceComb app: key "app" (every environment) or "environment/app" (wins), value a list of namespaces; flag app=ns1,ns2; environment app=ns1,ns2;app2=ns3',
+    { flag: '--export-to-app <app=namespaces>', repeatable: true },
+  ),
   key('render.extraLabels', 'map', 'extra labels on every object, key=value (comma-separated in the environment)', { flag: '--label <key=value>', repeatable: true }),
   key('render.destinationRules', 'boolean', 'also emit a DestinationRule with one subset per version', { flag: '--destination-rules' }),
+  key('render.subsets', 'string', 'with destinationRules: multi-version (a rule only for services with more than one version with instances) or always', { flag: '--subsets <mode>' }),
   key('render.location', 'string', 'ServiceEntry location: MESH_INTERNAL or MESH_EXTERNAL', { flag: '--location <loc>' }),
   key('render.excludeServices', 'list', 'service names never published (SERVICECENTER and registry.watcherServiceName are always excluded too)', { flag: '--exclude <serviceName>', repeatable: true }),
   key('kube.mode', 'string', 'how to reach the cluster: kubeconfig, in-cluster, eks or none (no cluster)', { flag: '--kube-mode <mode>' }),
@@ -121,6 +130,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('state.endpoint', 'string', 'DynamoDB endpoint override (tests, dynalite)', { flag: '--state-endpoint <url>' }),
   key('queue.url', 'string', 'SQS queue URL (serverless); empty = in-process queue', { flag: '--queue-url <url>' }),
   key('queue.name', 'string', 'SQS queue name; with no url, the URL is built from the region and the Lambda function\'s account', { flag: '--queue-name <name>' }),
+  key('queue.region', 'string', 'AWS region of the queue', { flag: '--queue-region <region>', defaultText: '$AWS_REGION, else $AWS_DEFAULT_REGION' }),
   key('queue.endpoint', 'string', 'SQS endpoint override', { flag: '--queue-endpoint <url>' }),
   key('sync.intervalMs', 'number', 'period of the full registry sync in ms', { flag: '--sync-interval-ms <n>' }),
   key('audit.periodMinutes', 'number', 'every object is drift-checked at least this often (minutes)', { flag: '--audit-period-minutes <n>' }),

@@ -116,7 +116,7 @@ export function buildLayer(source: ConfigSource, input: unknown, originOf: (fiel
   const render = getPath(input, 'render');
   if (render !== undefined) {
     try {
-      resolveRenderOptions(render, 'render');
+      resolveRenderOptions(render, 'render', { partial: true });
     } catch (error) {
       throw fieldErrorToConfigError(error, originOf) ?? error;
     }

@@ -32,6 +32,8 @@ describe('defaults', () => {
       insecureSkipVerify: false,
       timeoutMs: 10000,
       listIntervalMs: 5000,
+      breakerFailures: 3,
+      breakerCoolDownMs: 10000,
       watcherServiceName: 'sc2mesh-watcher',
     });
     expect(config.render).toEqual(DEFAULT_RENDER_OPTIONS);
@@ -49,7 +51,7 @@ describe('defaults', () => {
     expect(config.guard).toEqual({ maxDeleteShare: 0.5, minDeletesToCheck: 10, force: false });
     expect(config.debounce).toEqual({ quietMs: 1000, maxDelayMs: 10000, maxEvents: 1000 });
     expect(config.state).toEqual({ table: '', dir: `${CWD}/.sc2mesh/state`, region: '', endpoint: '' });
-    expect(config.queue).toEqual({ url: '', name: '', endpoint: '' });
+    expect(config.queue).toEqual({ url: '', name: '', region: '', endpoint: '' });
     expect(config.sync).toEqual({ intervalMs: 60000 });
     expect(config.audit).toEqual({ periodMinutes: 15 });
     expect(config.server).toEqual({ host: '127.0.0.1', port: 9464 });
@@ -323,5 +325,24 @@ describe('configFromLambdaEnv', () => {
     expect(config.queue.url).toBe('https://sqs.eu-west-1.amazonaws.com/123456789012/sc2mesh-dirty');
     expect(config.guard.maxDeleteShare).toBe(0.25);
     expect(config.server.port).toBe(0);
+    // The queue's region is its own setting, defaulting to the function's.
+    expect(config.queue.region).toBe('eu-west-1');
+  });
+
+  it('takes the queue region and the registry breaker from their own settings', async () => {
+    const config = await configFromLambdaEnv({
+      HOME,
+      AWS_REGION: 'eu-west-1',
+      SC2MESH_STATE_TABLE: 'sc2mesh-state',
+      SC2MESH_QUEUE_NAME: 'sc2mesh-dirty',
+      SC2MESH_QUEUE_REGION: 'us-east-2',
+      SC2MESH_REGISTRY_BREAKER_FAILURES: '5',
+      SC2MESH_REGISTRY_BREAKER_COOL_DOWN_MS: '2000',
+    });
+    expect(config.state.region).toBe('eu-west-1');
+    expect(config.queue.region).toBe('us-east-2');
+    expect(config.registry).toMatchObject({ breakerFailures: 5, breakerCoolDownMs: 2000 });
+    await expect(configFromLambdaEnv({ HOME, SC2MESH_REGISTRY_BREAKER_FAILURES: '0' })).rejects.toThrow("invalid configuration: SC2MESH_REGISTRY_BREAKER_FAILURES: must be 1 or more (got 0)");
+    await expect(configFromLambdaEnv({ HOME, SC2MESH_QUEUE_NAME: 'q', SC2MESH_QUEUE_REGION: 'moon-1' })).rejects.toThrow(/SC2MESH_QUEUE_REGION: must be an AWS region/);
   });
 });

@@ -151,6 +151,7 @@ function resolveKube(merged: Merged, env: NodeJS.ProcessEnv, paths: PathContext)
     if (merged.string('kube.eks.region') === '') throw missing('kube.eks.region', because, 'AWS_REGION');
   }
   if (merged.string('state.table') !== '') regionFromEnv(merged, 'state.region', env);
+  if (merged.string('queue.url') !== '' || merged.string('queue.name') !== '') regionFromEnv(merged, 'queue.region', env);
 }
 
 async function resolveRegistryAuth(merged: Merged): Promise<void> {

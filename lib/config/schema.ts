@@ -51,6 +51,8 @@ export const RegistrySchema = z.strictObject({
   insecureSkipVerify: z.boolean(),
   timeoutMs: positiveInt,
   listIntervalMs: positiveInt,
+  breakerFailures: z.number().int('must be a whole number').min(1, 'must be 1 or more').max(100, 'must be at most 100'),
+  breakerCoolDownMs: positiveInt,
   watcherServiceName: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9_.-]{0,126}[A-Za-z0-9])?$/, 'must be a service-center service name (letters, digits, "_", "." or "-")'),
 });
 export type RegistrySettings = z.output<typeof RegistrySchema>;
@@ -98,6 +100,7 @@ export const QueueSchema = z.strictObject({
   url: optionalUrl,
   // With only a name (Lambda), the URL is built from the function's own region and account.
   name: z.string().regex(/^$|^[A-Za-z0-9_-]{1,80}$/, 'must be an SQS queue name (letters, digits, - and _, at most 80)'),
+  region: optionalAwsRegion,
   endpoint: optionalUrl,
 });
 export type QueueSettings = z.output<typeof QueueSchema>;
@@ -147,8 +150,10 @@ const RenderLayerSchema = z
     nameTemplate: z.string(),
     publishStatuses: z.array(z.string()),
     exportTo: z.array(z.string()),
+    exportToByApp: z.record(z.string(), z.array(z.string())),
     extraLabels: z.record(z.string(), z.string()),
     destinationRules: z.boolean(),
+    subsets: z.string(),
     location: z.string(),
     excludeServices: z.array(z.string()),
   } satisfies Record<keyof RenderOptions, z.ZodType>)
@@ -199,6 +204,10 @@ export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConf
     insecureSkipVerify: false,
     timeoutMs: 10_000,
     listIntervalMs: 5000,
+    // An address is skipped after 3 failures in a row and tried again after 10 s; a lone
+    // address is probed every 500 ms meanwhile, so a short registry restart costs < 1 s.
+    breakerFailures: 3,
+    breakerCoolDownMs: 10_000,
     watcherServiceName: 'sc2mesh-watcher',
   },
   render: DEFAULT_RENDER_OPTIONS,
@@ -222,7 +231,7 @@ export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConf
   guard: { ...DEFAULT_DELETION_GUARD },
   debounce: { ...DEFAULT_DEBOUNCE_CONFIG },
   state: { table: '', dir: '.sc2mesh/state', region: '', endpoint: '' },
-  queue: { url: '', name: '', endpoint: '' },
+  queue: { url: '', name: '', region: '', endpoint: '' },
   sync: { intervalMs: 60_000 },
   audit: { periodMinutes: 15 },
   server: { host: '127.0.0.1', port: 9464 },

@@ -26,6 +26,7 @@ import {
 import { appLabelFor, shardOf, subsetNameFor, versionLabelFor, workloadEntrySuffix } from '../names/service-names.ts';
 import { contentHashFromJson, stampContentHash } from './content-hash.ts';
 import type { IstioProtocol } from './endpoint.ts';
+import { exportToFor, routingExportTo } from './export-to.ts';
 import type { PublishedInstance } from './instance-endpoints.ts';
 import { INLINE_ENDPOINTS_ADVISED, INLINE_ENDPOINTS_MAX, type RenderOptions } from './options.ts';
 import type { ServiceGroup } from './service-group.ts';
@@ -186,7 +187,8 @@ export function buildObjects(group: ServiceGroup, id: ServiceIdentity, servicePo
     },
     spec: { hosts: [host], location: options.location, resolution: anyHostname ? 'DNS' : 'STATIC', ports: sePorts },
   };
-  if (options.exportTo !== undefined) serviceEntry.spec.exportTo = [...options.exportTo];
+  const exportTo = exportToFor(options, group.parts);
+  if (exportTo !== undefined) serviceEntry.spec.exportTo = [...exportTo];
 
   const objects: IstioObject[] = [serviceEntry];
   if (options.mode === 'inline') {
@@ -203,7 +205,9 @@ export function buildObjects(group: ServiceGroup, id: ServiceIdentity, servicePo
   }
   stampContentHash(serviceEntry, ownerLabelsJson);
 
-  if (options.destinationRules) {
+  // A rule with a single subset routes nothing the ServiceEntry does not, yet costs one
+  // more cluster per port in every proxy that sees the host.
+  if (options.destinationRules && (options.subsets === 'always' || byVersion.size > 1)) {
     const subsets = [...byVersion.entries()]
       .map(([version, parts]) => ({ name: subsetNameFor(version), labels: { version: parts.labels['version'] as string } }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -213,7 +217,8 @@ export function buildObjects(group: ServiceGroup, id: ServiceIdentity, servicePo
       metadata: { name, namespace: options.namespace, labels: ownerLabels, annotations: { [SERVICE_KEY_ANNOTATION]: group.key } },
       spec: { host, subsets },
     };
-    if (options.exportTo !== undefined) rule.spec.exportTo = [...options.exportTo];
+    const ruleExportTo = routingExportTo(exportTo);
+    if (ruleExportTo !== undefined) rule.spec.exportTo = [...ruleExportTo];
     stampContentHash(rule, ownerLabelsJson);
     objects.push(rule);
   }

@@ -117,9 +117,13 @@ describe('renderService: the mapping', () => {
   it('ignores a version without instances: no subset, not in the serviceIds annotation', () => {
     const used = service({ version: '1.0.0', serviceId: 'a'.repeat(40) });
     const empty = service({ version: '2.0.0', serviceId: 'b'.repeat(40) });
-    const s = ok(render(group(detail(used, [instance()]), detail(empty, [])), { destinationRules: true }));
+    const g = group(detail(used, [instance()]), detail(empty, []));
+    // one version with instances: nothing to route between, so by default no rule at all
+    const s = ok(render(g, { destinationRules: true }));
     expect(se(s).metadata.annotations[SERVICE_IDS_ANNOTATION]).toBe('a'.repeat(40));
-    const rule = ofKind(s.objects, 'DestinationRule')[0] as DestinationRule;
+    expect(ofKind(s.objects, 'DestinationRule')).toEqual([]);
+    const always = ok(render(g, { destinationRules: true, subsets: 'always' }));
+    const rule = ofKind(always.objects, 'DestinationRule')[0] as DestinationRule;
     expect(rule.spec.subsets.map((x) => x.name)).toEqual(['v1-0-0']);
   });
 
@@ -133,10 +137,11 @@ describe('renderService: the mapping', () => {
             instance({ instanceId: 'plain', endpoints: ['rest://[fd00::1]:8080', 'grpc://[fd00::1]:9090'] }),
           ]),
         ),
-        { destinationRules: true, extraLabels: { team: 'payments' } },
+        { destinationRules: true, subsets: 'always', extraLabels: { team: 'payments' } },
       ),
     );
     expect(wes(s)).toHaveLength(2);
+    expect(ofKind(s.objects, 'DestinationRule')).toHaveLength(1);
     for (const o of s.objects) expect(o.metadata.annotations[CONTENT_HASH_ANNOTATION]).toBe(contentHashOf(o));
     expect(wes(s).map((w) => w.spec.locality)).toContain('eu-west/a-b');
   });

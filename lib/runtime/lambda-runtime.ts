@@ -16,7 +16,8 @@ async function build(invokedFunctionArn: string | undefined): Promise<LambdaRunt
   const config: Sc2meshConfig = await configFromLambdaEnv(process.env);
   if (config.state.table === '') throw new Error('SC2MESH_STATE_TABLE is required in Lambda (no embedded state there)');
   const runtime = await buildRuntime(config);
-  const region = config.state.region || process.env['AWS_REGION'] || 'us-east-1';
+  // The queue's own region; the table's where only that is set (one region is the norm).
+  const region = config.queue.region || config.state.region || process.env['AWS_REGION'] || 'us-east-1';
   const sqs = createQueue(config, queueUrlOf(config, region, accountOfArn(invokedFunctionArn)));
   return {
     ...runtime,

@@ -13,7 +13,7 @@ export function queueUrlOf(config: Sc2meshConfig, region: string, accountId: str
 
 export function createQueue(config: Sc2meshConfig, queueUrl: string): { queue: WorkQueue; close: () => void } {
   const client = new SQSClient({
-    ...(config.state.region === '' ? {} : { region: config.state.region }),
+    ...(config.queue.region === '' ? {} : { region: config.queue.region }),
     ...(config.queue.endpoint === '' ? {} : { endpoint: config.queue.endpoint }),
   });
   return { queue: createSqsQueue({ client, queueUrl }), close: () => client.destroy() };

@@ -12,6 +12,7 @@ export async function createRegistryClient(config: Sc2meshConfig, logger: Logger
     domain: r.domain,
     project: r.project,
     timeoutMs: r.timeoutMs,
+    breaker: { failureThreshold: r.breakerFailures, coolDownMs: r.breakerCoolDownMs },
     logger,
     ...(r.username === '' ? {} : { credentials: { name: r.username, password: r.password } }),
     tls: { rejectUnauthorized: !r.insecureSkipVerify, ...(r.caFile === '' ? {} : { ca: await readFile(r.caFile) }) },

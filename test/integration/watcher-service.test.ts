@@ -128,6 +128,6 @@ describe('watcher service', () => {
 
   it('needs a queue URL', async () => {
     sim = await startRegistrySimulator();
-    await expect(startWatcher({ ...(await config(sim)), queue: { url: '', name: 'work', endpoint: '' } }, { logger: silentLogger })).rejects.toThrow(/queue\.url.*SC2MESH_QUEUE_URL/);
+    await expect(startWatcher({ ...(await config(sim)), queue: { url: '', name: 'work', region: '', endpoint: '' } }, { logger: silentLogger })).rejects.toThrow(/queue\.url.*SC2MESH_QUEUE_URL/);
   });
 });

@@ -80,3 +80,56 @@ export function generateRegistry(options: GeneratorOptions): { allServicesDetail
   }
   return { allServicesDetail: details };
 }
+
+export interface AppRegistryOptions {
+  /** ServiceComb services (one ServiceEntry each) */
+  services: number;
+  /** versions of every service, each with its own instances */
+  versionsPerService: number;
+  /** services are dealt round-robin to apps `app-00`, `app-01`, ... */
+  apps: number;
+  instancesPerVersion: number;
+  seed?: number;
+}
+
+/**
+ * A registry of evenly sized apps, every service in every version: the shape the
+ * footprint bench scopes app by app. Every instance is UP with a rest port; a fifth of
+ * the services also serve highway, so some ServiceEntries have two ports.
+ */
+export function generateAppRegistry(options: AppRegistryOptions): { allServicesDetail: ServiceDetail[] } {
+  const rnd = seededRandom(options.seed ?? 1);
+  const hex = (n: number): string => {
+    let s = '';
+    for (let i = 0; i < n; i++) s += Math.floor(rnd() * 16).toString(16);
+    return s;
+  };
+  const width = String(options.apps - 1).length;
+  const details: ServiceDetail[] = [];
+  let ip = 0;
+  for (let s = 0; s < options.services; s++) {
+    const appId = `app-${String(s % options.apps).padStart(width, '0')}`;
+    const highway = rnd() < 0.2;
+    for (let v = 0; v < options.versionsPerService; v++) {
+      const serviceId = hex(40);
+      const version = `1.${v}.0`;
+      const instances = [];
+      for (let i = 0; i < options.instancesPerVersion; i++) {
+        ip++;
+        const host = `10.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}`;
+        instances.push({
+          instanceId: hex(32),
+          serviceId,
+          version,
+          hostName: `host-${ip}`,
+          endpoints: highway ? [`rest://${host}:8080`, `highway://${host}:7070`] : [`rest://${host}:8080`],
+          status: 'UP' as const,
+          timestamp: '1763780000',
+          modTimestamp: '1763780000',
+        });
+      }
+      details.push({ microService: { serviceId, appId, serviceName: `svc${s}`, version, status: 'UP', level: 'BACK' }, instances });
+    }
+  }
+  return { allServicesDetail: details };
+}

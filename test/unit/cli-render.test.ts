@@ -70,6 +70,23 @@ describe('sc2mesh render', () => {
     }
   });
 
+  it('scopes each app with --export-to-app and emits subsets only for several versions', async () => {
+    const r = await run(['render', '--input', FIXTURE, '-o', 'json', '--destination-rules', '--export-to', 'istio-system', '--export-to-app', 'shop=shop-web,istio-system', '--export-to-app', 'bank=~']);
+    expect(r.code).toBe(0);
+    const items = (JSON.parse(r.stdout) as { items: { kind: string; metadata: { annotations: Record<string, string> }; spec: { exportTo?: string[] } }[] }).items;
+    assertValidIstioObjects(items);
+    const scoped = items.filter((o) => o.kind !== 'WorkloadEntry').map((o) => `${o.kind} ${o.metadata.annotations['sc2mesh.io/service-key'] ?? ''} ${JSON.stringify(o.spec.exportTo)}`);
+    expect(scoped.sort()).toEqual([
+      'DestinationRule production/shop/orders ["shop-web","istio-system"]',
+      'ServiceEntry /bank/accounts ["~"]',
+      'ServiceEntry /bank/ledger ["~"]',
+      'ServiceEntry production/shop/cart ["shop-web","istio-system"]',
+      'ServiceEntry production/shop/catalog ["shop-web","istio-system"]',
+      'ServiceEntry production/shop/orders ["shop-web","istio-system"]',
+      'ServiceEntry production/shop/payments ["shop-web","istio-system"]',
+    ]);
+  });
+
   it.each([
     [['render', '--input', 'does/not/exist.json'], '--input "does/not/exist.json": cannot read (ENOENT)'],
     [['render', '--input', 'package.json'], 'not a registry dump'],
@@ -79,6 +96,11 @@ describe('sc2mesh render', () => {
     [['render', '--input', FIXTURE, '--label', 'novalue'], '--label "novalue": expected key=value'],
     [['render', '--input', FIXTURE, '--host-template', '{service}.{application}'], '--host-template: unknown placeholder {application}'],
     [['render', '--input', FIXTURE, '--mode', 'sideways'], "argument 'sideways' is invalid"],
+    [['render', '--input', FIXTURE, '--export-to-app', 'shop=web,*'], '--export-to-app (shop[1]): "*" (every namespace) cannot be combined with other values (got "*")'],
+    [['render', '--input', FIXTURE, '--export-to-app', 'shop'], '--export-to-app "shop": expected app=namespace'],
+    [['render', '--input', FIXTURE, '--export-to-app', 'shop=a', '--export-to-app', 'shop=b'], '"shop" is given twice'],
+    [['render', '--input', FIXTURE, '--export-to', 'a,a'], '--export-to: repeats entry 0 (got "a")'],
+    [['render', '--input', FIXTURE, '--subsets', 'sometimes'], "argument 'sometimes' is invalid"],
     [['render'], "required option '-i, --input <file>' not specified"],
   ])('exits 1 with a clear message: %j', async (args, message) => {
     const r = await run(args);

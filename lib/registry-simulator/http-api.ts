@@ -1,15 +1,20 @@
-// The v4 REST routes of service-center, on top of the store. Status codes and bodies
+// The v4 REST routes of service-center, on top of the store, and the v1 governance
+// routes (governance-api.ts), behind the same auth and faults. Status codes and bodies
 // follow ../shared/reference/servicecomb/README.md: errors are {"errorCode":"400012",...}
 // with HTTP status = errorCode / 1000, empty lists are left out, calls with nothing to
 // return answer 200 with an empty body.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TokenAuthority } from './auth.ts';
 import type { ActiveFaults } from './faults.ts';
+import { GOVERNANCE_PATH, governanceAnswer } from './governance-api.ts';
+import type { GovernanceStore } from './governance-store.ts';
 import { Codes, SimError } from './sim-error.ts';
 import type { JsonObject, RegistryStore } from './store.ts';
 
 export interface ApiContext {
   store: RegistryStore;
+  /** the `/v1/{project}/gov/...` rules */
+  governance: GovernanceStore;
   auth: TokenAuthority | undefined;
   faults: () => ActiveFaults;
   consumeFault: (kind: 'failNext' | 'resetNext') => void;
@@ -100,6 +105,8 @@ function waitUnlessClosed(ms: number, res: ServerResponse): Promise<void> {
  * so what one caller reads can be told apart from another's (listing, dump, finds).
  */
 export function trafficRoute(method: string, pathname: string): string {
+  const gov = GOVERNANCE_PATH.exec(pathname);
+  if (gov !== null) return `${method} /v1/{project}/gov/${gov[2] as string}${gov[3] === undefined ? '' : '/*'}`;
   const match = /^\/v4\/([^/]+)\/(registry|govern)\/(.*)$/.exec(pathname);
   if (match === null) return `${method} ${pathname === '/v4/token' ? pathname : '(other)'}`;
   const area = match[2] as string;
@@ -157,11 +164,25 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
     return sendJson(res, 200, { token });
   }
 
+  const gov = GOVERNANCE_PATH.exec(path);
   const match = /^\/v4\/([^/]+)\/(registry|govern)\/(.*)$/.exec(path);
-  if (match === null) return sendText(res, 404, '404 page not found');
+  if (match === null && gov === null) return sendText(res, 404, '404 page not found');
   if (ctx.auth !== undefined && !ctx.auth.verify(header(req, 'authorization'))) {
     throw new SimError(Codes.unauthorized, 'Request Unauthorized');
   }
+  if (gov !== null) {
+    const answer = await governanceAnswer(ctx.governance, {
+      method,
+      tenant: tenantOf(req, decodeURIComponent(gov[1] as string)),
+      kind: decodeURIComponent(gov[2] as string),
+      id: gov[3] === undefined ? undefined : decodeURIComponent(gov[3]),
+      query: (name) => url.searchParams.get(name) ?? undefined,
+      body: () => readBody(req),
+    });
+    if (answer === 'method-not-allowed') return sendText(res, 405, 'Method Not Allowed');
+    return sendJson(res, 200, answer.body);
+  }
+  if (match === null) return sendText(res, 404, '404 page not found');
   const project = decodeURIComponent(match[1] as string);
   const area = match[2] as string;
   const segments = (match[3] as string).split('/').map((s) => decodeURIComponent(s));

@@ -45,7 +45,7 @@ async function main(): Promise<void> {
     .name('registry-simulator')
     .description('A local ServiceComb service-center compatible registry (v4 REST API and instance watch) on 127.0.0.1.')
     .option('--port <n>', 'port to listen on (0 picks a free one)', parsePort, 30100)
-    .option('--seed <file>', 'govern dump JSON ({"allServicesDetail":[...]}) to load at start; its instances are kept alive')
+    .option('--seed <file>', 'govern dump JSON ({"allServicesDetail":[...]}, optionally "governance": {kind: [rule]}) to load at start; its instances are kept alive')
     .option('--auth <name:password>', 'turn token auth (POST /v4/token) on with this user', parseUser)
     .option('--dependency-delay <ms>', 'delay before a find is recorded as a dependency', parseMs, 100)
     .showHelpAfterError()

@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { TokenAuthority, type AuthOptions } from './auth.ts';
 import { mergeFaults, noFaults, type ActiveFaults, type FaultSpec } from './faults.ts';
+import { GovernanceStore } from './governance-store.ts';
 import { createApiHandler, tenantOf, WATCHER_PATH } from './http-api.ts';
 import { Codes, SimError } from './sim-error.ts';
 import { RegistryStore, tenantKey, type JsonObject, type Scope } from './store.ts';
@@ -45,7 +46,7 @@ export interface RegistrySimulatorOptions {
   };
   /** register SERVICECENTER itself (default true) */
   selfRegister?: boolean;
-  /** a govern dump to load at start, into domain/project default */
+  /** a govern dump to load at start, into domain/project default (with `governance`: rules too) */
   seed?: unknown;
   /** the clock (ms); default Date.now */
   now?: () => number;
@@ -79,8 +80,15 @@ export interface RegistrySimulator {
   heartbeat(serviceId: string, instanceId: string, scope?: Scope): void;
   unregisterInstance(serviceId: string, instanceId: string, scope?: Scope): void;
   unregisterService(serviceId: string, options?: { force?: boolean }, scope?: Scope): void;
-  /** loads a govern dump ({allServicesDetail:[...]}) keeping its ids; instances are kept alive */
-  seed(dump: unknown, scope?: Scope): { services: number; instances: number };
+  /**
+   * Loads a govern dump ({allServicesDetail:[...]}) keeping its ids; instances are kept
+   * alive. An optional `governance: {[kind]: rule[]}` loads rules as if written to kie.
+   */
+  seed(dump: unknown, scope?: Scope): { services: number; instances: number; rules: number };
+  /** stores one governance rule as kie would hold it (no spec validation); returns its id */
+  putGovernanceRule(kind: string, rule: JsonObject, scope?: Scope): string;
+  /** what `GET /v1/{project}/gov/{kind}?environment=all` answers */
+  governanceRules(kind: string, scope?: Scope): JsonObject[];
   /** runs the lease check now; returns how many instances expired */
   sweepExpired(): number;
 
@@ -130,9 +138,11 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
   });
   hubRef.hub = hub;
   const auth = options.auth === undefined ? undefined : new TokenAuthority(options.auth, now);
+  const governance = new GovernanceStore(now);
 
   const handler = createApiHandler({
     store,
+    governance,
     auth,
     faults: () => faults,
     consumeFault: (kind) => {
@@ -196,8 +206,10 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
 
   const sweepTimer = setInterval(() => store.sweepExpired(), options.heartbeat?.sweepIntervalMs ?? 1_000);
 
-  const seed = (dump: unknown, scope?: Scope): { services: number; instances: number } => {
+  const seed = (dump: unknown, scope?: Scope): { services: number; instances: number; rules: number } => {
     if (!isObject(dump)) throw new Error('seed: expected a govern dump object {"allServicesDetail":[...]}');
+    // Rules first: a bad one refuses the whole seed before any service is registered.
+    const rules = dump['governance'] === undefined ? 0 : governance.seed(tenantKey(scope), dump['governance']);
     const details = dump['allServicesDetail'] ?? [];
     if (!Array.isArray(details)) throw new Error('seed: allServicesDetail must be a list');
     let services = 0;
@@ -241,7 +253,7 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
         instances++;
       }
     });
-    return { services, instances };
+    return { services, instances, rules };
   };
   if (options.seed !== undefined) seed(options.seed);
 
@@ -272,6 +284,7 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
       await stopServing();
       if (restartOptions.clearState === true) {
         store.clear();
+        governance.clear();
         selfRegister();
       }
       if ((restartOptions.downtimeMs ?? 0) > 0) await new Promise((r) => setTimeout(r, restartOptions.downtimeMs));
@@ -297,6 +310,8 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
     unregisterInstance: (serviceId, instanceId, scope) => store.unregisterInstance(tenantKey(scope), serviceId, instanceId),
     unregisterService: (serviceId, opts = {}, scope) => store.unregisterService(tenantKey(scope), serviceId, opts.force === true),
     seed,
+    putGovernanceRule: (kind, rule, scope) => governance.put(tenantKey(scope), kind, rule),
+    governanceRules: (kind, scope) => governance.list(tenantKey(scope), kind, { app: undefined, environment: 'all' }),
     sweepExpired: () => store.sweepExpired(),
     listServices: (scope, withShared = false) => store.listServices(tenantKey(scope), withShared),
     governDump: (scope) => store.governDump(tenantKey(scope), true, false),

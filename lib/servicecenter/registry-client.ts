@@ -5,7 +5,9 @@ import { silentLogger } from '../log.ts';
 import { parseGovernDump, type GovernDump } from '../model/govern-dump.ts';
 import { MicroServiceInstanceSchema, MicroServiceSchema, type InstanceStatus, type MicroService, type MicroServiceInstance, type ServiceDetail } from '../model/registry.ts';
 import { parseOrThrow, toValidationError } from '../model/validation.ts';
+import type { GovernanceKind } from '../governance/kinds.ts';
 import { ErrorCodes, isRegistryError, type RegistryErrorInfo } from './errors.ts';
+import { listGovernance, type GovernanceListing } from './governance-reader.ts';
 import { RegistryHttp, type RegistryAnswer, type RegistryConnectionOptions, type RegistryRequest } from './registry-http.ts';
 import {
   BatchFindResponseSchema,
@@ -155,6 +157,11 @@ export class RegistryClient implements RegistryReader, RegistryWriter {
     const dump = parseGovernDump(answer.json ?? {});
     for (const r of dump.rejected) this.#reject(r.service, r.reason);
     return dump;
+  }
+
+  /** Every governance kind's rules (or those asked for), raw; a kind the server lacks is listed in `unavailable`. */
+  async listGovernance(kinds?: readonly GovernanceKind[], options: CallOptions = {}): Promise<GovernanceListing> {
+    return listGovernance(this.http, kinds, options);
   }
 
   async getInstances(

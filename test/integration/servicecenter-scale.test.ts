@@ -24,7 +24,7 @@ beforeAll(async () => {
     expected.set(serviceId, instances.map((x) => x.instanceId).sort());
     details.push({ microService: { serviceId, appId: `app-${i % APPS}`, serviceName: `svc-${Math.floor(i / 2)}`, version: `1.0.${i % 2}`, schemas: ['s'] }, instances });
   }
-  expect(sim.seed({ allServicesDetail: details })).toEqual({ services: SERVICES, instances: [...expected.values()].reduce((n, l) => n + l.length, 0) });
+  expect(sim.seed({ allServicesDetail: details })).toEqual({ services: SERVICES, instances: [...expected.values()].reduce((n, l) => n + l.length, 0), rules: 0 });
   client = new RegistryClient({ addresses: [sim.baseUrl] });
 });
 

@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { KubeClusterWriter } from '../lib/kube/writer.ts';
 import { startKubeApiServer } from '../test/support/kube-api-server/index.ts';
 import { desiredSet } from '../test/support/kube-api-server/istio-fixtures.ts';
+import { syncDesired } from '../test/support/sync-desired.ts';
 
 export interface KubeBench {
   objects: number;
@@ -27,13 +28,13 @@ export async function benchKube(options: { objects?: number; concurrency?: numbe
     const writer = new KubeClusterWriter({ kubeConfig: server.kubeConfig, namespace, source: 'bench', rateLimit: false, concurrency: options.concurrency ?? 16 });
     const desired = desiredSet(objects, { namespace, source: 'bench' });
     const started = performance.now();
-    const report = await writer.sync(desired);
+    const report = await syncDesired(writer, desired);
     const applyMs = performance.now() - started;
     if (report.apply.created.length !== objects) throw new Error(`bench kube: created ${report.apply.created.length} of ${objects} (${report.apply.failed[0]?.error ?? 'no error'})`);
     const first = server.requestLog.summary();
     server.requestLog.clear();
     const again = performance.now();
-    await writer.sync(desired);
+    await syncDesired(writer, desired);
     const secondRunMs = performance.now() - again;
     return {
       objects,

@@ -1,7 +1,7 @@
 // The pipeline on its real parts, for the pipeline and debounce benchmarks: state on an
 // in-process dynalite, the KubeClusterWriter against the validating test API server over
 // HTTP, any RegistrySource, and a queue that only records what the sync marked dirty.
-import type { RegistrySource } from '../lib/pipeline/ports.ts';
+import type { RegistrySource } from '../lib/pipeline/contracts.ts';
 import type { PushDeps, PushReport } from '../lib/pipeline/push.ts';
 import { pushServices } from '../lib/pipeline/push.ts';
 import { syncOnce, type SyncDeps, type SyncReport } from '../lib/pipeline/sync.ts';

@@ -15,12 +15,9 @@ export type {
   ListOwnedOptions,
   ObjectFailure,
   OwnedObjectMeta,
-  SyncOptions,
-  SyncReport,
 } from './writer.ts';
 export type { WriterMetrics } from './writer-metrics.ts';
-export { planPrune, type PrunePlan } from './prune.ts';
 export { TokenBucket, UnlimitedRate, createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.ts';
-export { withRetry, classify, parseRetryAfter, backoffDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryEvent } from './retry.ts';
-export { systemClock, type Clock } from './clock.ts';
+export { withRetry, classify, parseRetryAfter, retryDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryEvent } from './retry.ts';
+export { systemClock, type Clock } from '../retry/clock.ts';
 export { createIstioObjectsClient, PLURALS, type IstioObjectsClient, type ObjectMeta } from './istio-client.ts';

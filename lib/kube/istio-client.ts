@@ -84,6 +84,8 @@ export interface IstioObjectsClient {
   get(kind: IstioKind, name: string): Promise<ObjectMeta | undefined>;
   listPage(kind: IstioKind, options: { labelSelector: string; limit: number; continueToken?: string | undefined; metadataOnly: boolean }): Promise<ListPage>;
   apply(kind: IstioKind, name: string, body: object, options: { fieldManager: string; force: boolean; dryRun: boolean }): Promise<ApplyResult>;
+  /** PUT: the whole object as given; its metadata.resourceVersion is the precondition */
+  replace(kind: IstioKind, name: string, body: object, options: { fieldManager: string; dryRun: boolean }): Promise<ApplyResult>;
   delete(kind: IstioKind, name: string, options: { uid: string; resourceVersion: string; dryRun: boolean }): Promise<void>;
 }
 
@@ -187,6 +189,11 @@ export function createIstioObjectsClient(options: IstioClientOptions): IstioObje
       );
       const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${name}`);
       return { meta: toMeta(parsed.metadata, namespace), created: info.httpStatusCode === 201, warnings: warningsOf(info.headers) };
+    },
+    async replace(kind, name, body, o) {
+      const info = await api.replaceNamespacedCustomObjectWithHttpInfo({ ...target(kind), name, body, fieldManager: o.fieldManager, ...(o.dryRun ? { dryRun: 'All' } : {}) }, plain);
+      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${name}`);
+      return { meta: toMeta(parsed.metadata, namespace), created: false, warnings: warningsOf(info.headers) };
     },
     async delete(kind, name, o) {
       await api.deleteNamespacedCustomObject(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../retry/clock.ts';
 import { createRateLimiter, TokenBucket, UnlimitedRate } from './rate-limiter.ts';
 
 /** Time stands still until someone sleeps; sleeping moves it forward. */

@@ -2,7 +2,7 @@
 // holds `burst` tokens and refills `qps` per second. A caller that finds it empty reserves
 // the next token and sleeps until it is due, so waiting callers are served in order and
 // never exceed the rate together.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../retry/clock.ts';
 
 export interface RateLimitSettings {
   /** requests per second; 0 turns the limit off */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiException } from '@kubernetes/client-node';
-import type { Clock } from './clock.ts';
-import { backoffDelay, classify, DEFAULT_RETRY_POLICY, parseRetryAfter, withRetry } from './retry.ts';
+import type { Clock } from '../retry/clock.ts';
+import { retryDelay, classify, DEFAULT_RETRY_POLICY, parseRetryAfter, withRetry } from './retry.ts';
 
 function apiError(code: number, status: Record<string, unknown>, headers: Record<string, string> = {}): ApiException<string> {
   return new ApiException(code, 'Unknown API Status Code!', JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, ...status }), headers);
@@ -61,13 +61,13 @@ describe('classify', () => {
   });
 });
 
-describe('backoffDelay', () => {
+describe('retryDelay', () => {
   it('is full jitter under a doubling, capped ceiling', () => {
     const policy = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffDelay(1, policy, () => 0.999)).toBe(99);
-    expect(backoffDelay(3, policy, () => 0.5)).toBe(200);
-    expect(backoffDelay(10, policy, () => 0.999)).toBe(999);
-    expect(backoffDelay(4, policy, () => 0)).toBe(0);
+    expect(retryDelay(1, policy, () => 0.999)).toBe(99);
+    expect(retryDelay(3, policy, () => 0.5)).toBe(200);
+    expect(retryDelay(10, policy, () => 0.999)).toBe(999);
+    expect(retryDelay(4, policy, () => 0)).toBe(0);
   });
 });
 

@@ -2,7 +2,8 @@
 // the server's Retry-After. Retried: 429, 500, 502, 503, 504, timeouts, broken
 // connections, and optimistic-lock 409s when the caller can resend as is. Never retried:
 // a server-side-apply field-manager conflict, AlreadyExists, validation errors.
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../retry/clock.ts';
+import { backoffDelay } from '../retry/backoff.ts';
 import { isFieldManagerConflict, isNetworkError, isOptimisticConflict, isTimeout, isTooLarge, statusOf } from './api-errors.ts';
 
 export interface RetryPolicy {
@@ -50,10 +51,9 @@ export function classify(error: unknown, options: { retryConflicts: boolean; now
   return { retry: false, reason: 'error', retryAfterMs: undefined };
 }
 
-/** Full jitter: uniform in [0, min(max, base·2^(attempt-1))]. */
-export function backoffDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.floor(random() * ceiling);
+/** Full jitter after failed attempt `attempt` (1-based): uniform in [0, min(max, base·2^(attempt-1))). */
+export function retryDelay(attempt: number, policy: RetryPolicy, random: () => number): number {
+  return backoffDelay(attempt - 1, { baseMs: policy.baseDelayMs, maxMs: policy.maxDelayMs }, random);
 }
 
 export interface RetryEvent {
@@ -87,7 +87,7 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, options:
     } catch (error) {
       const decision = classify(error, { retryConflicts: options.retryConflicts ?? true, nowMs: clock.now() });
       if (!decision.retry || attempt >= policy.maxAttempts) throw error;
-      const backoff = backoffDelay(attempt, policy, random);
+      const backoff = retryDelay(attempt, policy, random);
       const delayMs = decision.retryAfterMs === undefined ? backoff : Math.max(Math.min(decision.retryAfterMs, policy.maxRetryAfterMs), backoff);
       options.onRetry?.({ attempt, delayMs, reason: decision.reason, retryAfterMs: decision.retryAfterMs });
       await clock.sleep(delayMs);

@@ -61,3 +61,13 @@ export type IstioObject = ServiceEntry | WorkloadEntry | DestinationRule;
 export function objectKey(kind: IstioKind, namespace: string, name: string): string {
   return `${kind}/${namespace}/${name}`;
 }
+
+/** objectKey of an object. */
+export function keyOfObject(o: { kind: IstioKind; metadata: { namespace: string; name: string } }): string {
+  return objectKey(o.kind, o.metadata.namespace, o.metadata.name);
+}
+
+/** objectKey of a reference or a listed object. */
+export function keyOfRef(r: { kind: IstioKind; namespace: string; name: string }): string {
+  return objectKey(r.kind, r.namespace, r.name);
+}

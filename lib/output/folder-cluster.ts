@@ -4,10 +4,10 @@
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
+import { keyOfRef, keyOfObject, type IstioKind, type IstioObject } from '../model/istio.ts';
 import { isOwnedBy, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
-import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/ports.ts';
+import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/contracts.ts';
 import { listManifests, manifestPath, removeManifest, writeManifest } from './manifest-folder.ts';
 
 interface Meta {
@@ -66,7 +66,7 @@ export function createFolderCluster(root: string, source: string): ClusterTarget
     async apply(objects: readonly IstioObject[]): Promise<ApplyOutcome> {
       const outcome: ApplyOutcome = { applied: [], conflicts: [], failed: [] };
       for (const o of objects) {
-        const key = objectKey(o.kind, o.metadata.namespace, o.metadata.name);
+        const key = keyOfObject(o);
         try {
           if ((await ownedAt(manifestPath(root, o))) === 'foreign') {
             outcome.conflicts.push({ key, reason: 'a manifest of that name exists without sc2mesh ownership marks' });
@@ -84,7 +84,7 @@ export function createFolderCluster(root: string, source: string): ClusterTarget
     async delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome> {
       const outcome: DeleteOutcome = { deleted: [], absent: [], conflicts: [], failed: [] };
       for (const ref of refs) {
-        const key = objectKey(ref.kind, ref.namespace, ref.name);
+        const key = keyOfRef(ref);
         const target = { kind: ref.kind, metadata: { name: ref.name, namespace: ref.namespace } };
         try {
           const state = await ownedAt(manifestPath(root, target));

@@ -1,7 +1,7 @@
 // The desired state of every service, as a sync or a resync sees it: one render of the
 // whole registry, with the per-service hash that state records after a push.
 import type { ServiceDetail } from '../model/registry.ts';
-import { objectKey, type IstioObject } from '../model/istio.ts';
+import { keyOfObject, type IstioObject } from '../model/istio.ts';
 import type { RenderOptions } from '../render/options.ts';
 import { renderRegistry } from '../render/render-registry.ts';
 import type { SkippedService } from '../render/render-service.ts';
@@ -24,7 +24,7 @@ export interface DesiredState {
 
 export function objectHashes(objects: readonly IstioObject[]): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const o of objects) out[objectKey(o.kind, o.metadata.namespace, o.metadata.name)] = hashOf(o);
+  for (const o of objects) out[keyOfObject(o)] = hashOf(o);
   return out;
 }
 

@@ -1,9 +1,9 @@
 // Dry run (resync --dry-run, `sc2mesh diff`): the same code path with the writes turned
 // into records of what would have been written. Reads stay real.
-import { objectKey, type IstioObject } from '../model/istio.ts';
+import { keyOfRef, keyOfObject, type IstioObject } from '../model/istio.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { StateStore } from '../state/state-store.ts';
-import type { ClusterTarget } from './ports.ts';
+import type { ClusterTarget } from './contracts.ts';
 
 export interface DryRunLog {
   applies: IstioObject[];
@@ -15,11 +15,11 @@ export function dryRunCluster(cluster: ClusterTarget, log: DryRunLog): ClusterTa
     listOwned: (options) => cluster.listOwned(options),
     async apply(objects) {
       log.applies.push(...objects);
-      return { applied: objects.map((o) => ({ key: objectKey(o.kind, o.metadata.namespace, o.metadata.name) })), conflicts: [], failed: [] };
+      return { applied: objects.map((o) => ({ key: keyOfObject(o) })), conflicts: [], failed: [] };
     },
     async delete(refs) {
       log.deletes.push(...refs);
-      return { deleted: refs.map((r) => objectKey(r.kind, r.namespace, r.name)), absent: [], conflicts: [], failed: [] };
+      return { deleted: refs.map((r) => keyOfRef(r)), absent: [], conflicts: [], failed: [] };
     },
   };
 }

@@ -6,11 +6,11 @@
 // push of the service and by resync, not retried every minute; a service whose
 // ServiceEntry name is taken counts as done as a whole), and differs while a write failed
 // or a deletion was withheld (so the sync tries those again).
-import { objectKey, type IstioObject } from '../model/istio.ts';
+import { keyOfRef, keyOfObject, type IstioObject } from '../model/istio.ts';
 import { desiredHashOf, hashOf } from '../plan/object-plan.ts';
 import type { PreviousService, ServiceState } from '../state/state-store.ts';
 import { encodeApplied, hashesOf } from './applied-entry.ts';
-import type { PipelineDeps } from './ports.ts';
+import type { PipelineDeps } from './contracts.ts';
 import type { ServicePlan } from './service-plan.ts';
 
 /**
@@ -56,7 +56,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
   const write = async (objects: readonly IstioObject[]): Promise<boolean> => {
     if (objects.length === 0) return true;
     const outcome = await deps.cluster.apply(objects);
-    const byKey = new Map(objects.map((o) => [objectKey(o.kind, o.metadata.namespace, o.metadata.name), o]));
+    const byKey = new Map(objects.map((o) => [keyOfObject(o), o]));
     for (const a of outcome.applied) next[a.key] = encodeApplied(hashOf(byKey.get(a.key) as IstioObject), a.generation);
     result.applied += outcome.applied.length;
     for (const c of outcome.conflicts) {
@@ -84,7 +84,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
   const allowed = blocked ? 0 : plan.allowedDeletes;
   const toDelete = plan.delete.slice(0, allowed);
   for (const ref of plan.delete.slice(allowed)) {
-    const key = objectKey(ref.kind, ref.namespace, ref.name);
+    const key = keyOfRef(ref);
     const entry = plan.deleteEntries[key];
     if (entry !== undefined) next[key] = entry;
   }

@@ -2,7 +2,7 @@
 // the service label for a small batch, the whole owned set for a large one (a few
 // paginated lists beat hundreds of selector lists). Never one GET per object.
 import { SERVICE_LABEL } from '../model/ownership.ts';
-import type { ClusterTarget, LiveObject } from './ports.ts';
+import type { ClusterTarget, LiveObject } from './contracts.ts';
 
 /** Above this many services one full owned listing is cheaper than selector lists. */
 export const LIST_ALL_ABOVE = 200;

@@ -7,7 +7,7 @@
 // Safe to run any number of times; one failing service never stops the others.
 import type { IstioObject } from '../model/istio.ts';
 import type { ServiceDetail } from '../model/registry.ts';
-import { objectKey } from '../model/istio.ts';
+import { keyOfObject } from '../model/istio.ts';
 import type { RenderOptions } from '../render/options.ts';
 import { renderService } from '../render/render-service.ts';
 import { objectNameFor, parseServiceKey } from '../names/service-names.ts';
@@ -18,7 +18,7 @@ import { forEachLimit } from '../kube/concurrency.ts';
 import type { ServiceState } from '../state/state-store.ts';
 import { CorruptStateError, StaleStateError } from '../state/state-store.ts';
 import { PARTITION } from '../state/table.ts';
-import type { PipelineDeps, RegistryRead } from './ports.ts';
+import type { PipelineDeps, RegistryRead } from './contracts.ts';
 import { readLiveObjects } from './live-objects.ts';
 import { planService, type ServicePlan } from './service-plan.ts';
 import { executeServicePlan, type ServicePushResult } from './execute-plan.ts';
@@ -171,7 +171,9 @@ async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, 
   } catch (error) {
     if (!(error instanceof StaleStateError)) return emptyResult(candidate.serviceKey, 'failed', (error as Error).message);
   }
-  // Another push recorded this service meanwhile: converge again from fresh state.
+  // Another push (another replica, or a resync) recorded this service meanwhile, from a
+  // newer registry read maybe: converge again from fresh state, a fresh read of the service
+  // and what the cluster now holds, so this push does not put back what that one removed.
   try {
     let fresh: ServiceState | undefined;
     let corruptVersion: number | undefined;
@@ -181,10 +183,22 @@ async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, 
       if (!(readError instanceof CorruptStateError)) throw readError;
       corruptVersion = readError.item.version;
     }
-    const again = planService(candidate.desired, fresh, plan.live);
-    again.allowedDeletes = Math.min(again.delete.length, plan.allowedDeletes);
+    const read = await deps.registry.readServices([candidate.serviceKey]);
+    const unreadable = read.unreadable.get(candidate.serviceKey);
+    if (unreadable !== undefined) return emptyResult(candidate.serviceKey, 'failed', `registry: ${unreadable}`);
+    const desired = desiredFor(candidate.serviceKey, read.services.get(candidate.serviceKey), deps.render);
+    if ('skipped' in desired) return emptyResult(candidate.serviceKey, 'skipped', desired.skipped);
+    const gone = read.missing.has(candidate.serviceKey);
+    const live = (await readLiveObjects(deps.cluster, [candidate.name])).get(candidate.name);
+    const again = planService(desired.objects, fresh, live);
+    // The batch's guard verdict still holds: without a refusal every deletion goes; with one,
+    // only deletions offset by creations. A service that vanished since the batch's wipe
+    // check keeps its objects until the next push checks the registry as a whole.
+    const refused = plan.refusal !== undefined || (gone && !candidate.gone);
+    again.allowedDeletes = refused ? Math.min(again.delete.length, again.creates) : again.delete.length;
+    if (refused) again.refusal = plan.refusal ?? 'the service vanished from the registry during its push; kept until the next push';
     const condition = fresh ?? (corruptVersion === undefined ? undefined : { version: corruptVersion });
-    return await executeServicePlan({ serviceKey: candidate.serviceKey, plan: again, previous: fresh, condition, removal: candidate.gone }, deps, correlationId);
+    return await executeServicePlan({ serviceKey: candidate.serviceKey, plan: again, previous: fresh, condition, removal: gone }, deps, correlationId);
   } catch (again) {
     return emptyResult(candidate.serviceKey, 'failed', (again as Error).message);
   }
@@ -238,10 +252,6 @@ async function registryWipeVerdict(deps: PushDeps): Promise<GuardVerdict> {
     if (!present.has(s.serviceKey)) vanished += s.objectCount;
   }
   return checkDeletions(vanished, owned, deps.guard);
-}
-
-export function objectKeyOf(o: IstioObject): string {
-  return objectKey(o.kind, o.metadata.namespace, o.metadata.name);
 }
 
 export type { ObjectRef };

@@ -8,7 +8,7 @@
 // object's content with the rendered one, and sees same-named foreign objects before
 // writing (so a dry run reports them as conflicts, as the real run would).
 import type { Logger } from '../log.ts';
-import { objectKey, type IstioObject } from '../model/istio.ts';
+import { keyOfRef, keyOfObject, type IstioObject } from '../model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, isOwnedBy, SERVICE_KEY_ANNOTATION, SHARD_LABEL } from '../model/ownership.ts';
 import type { RenderOptions } from '../render/options.ts';
 import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
@@ -17,7 +17,7 @@ import type { ServiceState, StateStore } from '../state/state-store.ts';
 import { AUDIT_SHARDS } from '../names/service-names.ts';
 import { decodeApplied, encodeApplied, hashesOf } from './applied-entry.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
-import type { LiveObject, PipelineDeps } from './ports.ts';
+import type { LiveObject, PipelineDeps } from './contracts.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
 /** An object as the cluster holds it, read in full (any owner: foreign ones are conflicts). */
@@ -59,9 +59,9 @@ export interface ReconcileReport {
 }
 
 /**
- * Whether `live` holds everything `desired` sets: fields someone added are not compared
- * (server-side apply leaves them, see README's known limits), so they cannot make every
- * resync re-apply; arrays are compared whole, as the Istio schemas make them atomic.
+ * Whether `live` holds everything `desired` sets (arrays compared whole, as the Istio
+ * schemas make them atomic). Checked both ways it is equality, fields set to undefined
+ * counting as absent.
  */
 export function holdsContent(live: unknown, desired: unknown): boolean {
   if (Array.isArray(desired)) return Array.isArray(live) && live.length === desired.length && desired.every((d, i) => holdsContent(live[i], d));
@@ -73,12 +73,11 @@ export function holdsContent(live: unknown, desired: unknown): boolean {
   return live === desired;
 }
 
-function contentMatches(live: LiveContent, desired: IstioObject): boolean {
-  return holdsContent(live.spec, JSON.parse(JSON.stringify(desired.spec)) as unknown) && holdsContent(live.labels, desired.metadata.labels) && holdsContent(live.annotations, desired.metadata.annotations);
-}
+const same = (live: unknown, desired: unknown): boolean => holdsContent(live, desired) && holdsContent(desired, live);
 
-function keyOfLive(o: LiveObject): string {
-  return objectKey(o.kind, o.namespace, o.name);
+/** Exactly what sc2mesh renders: a field someone added counts as drift too (the repair replaces the object whole). */
+function contentMatches(live: LiveContent, desired: IstioObject): boolean {
+  return same(live.spec, JSON.parse(JSON.stringify(desired.spec)) as unknown) && same(live.labels, desired.metadata.labels) && same(live.annotations, desired.metadata.annotations);
 }
 
 /**
@@ -128,7 +127,7 @@ export async function reconcile(
   const wanted = new Map<string, { object: IstioObject; serviceKey: string }>();
   for (const service of desired.services.values()) {
     if (leave.has(service.serviceKey)) continue;
-    for (const o of service.objects) if (inScope(o)) wanted.set(objectKey(o.kind, o.metadata.namespace, o.metadata.name), { object: o, serviceKey: service.serviceKey });
+    for (const o of service.objects) if (inScope(o)) wanted.set(keyOfObject(o), { object: o, serviceKey: service.serviceKey });
   }
   let live: LiveObject[];
   /** wanted keys whose live content differs (owned) or that a foreign object holds */
@@ -139,7 +138,7 @@ export async function reconcile(
     if (deps.content !== undefined && options.shards === undefined) {
       for await (const page of deps.content.pages()) {
         for (const o of page) {
-          const key = objectKey(o.kind, o.namespace, o.name);
+          const key = keyOfRef(o);
           const w = wanted.get(key);
           if (w === undefined) continue;
           if (!isOwnedBy(o.labels, deps.render.source)) foreign.set(key, `${key} exists without the ownership labels of source ${JSON.stringify(deps.render.source)}; left untouched`);
@@ -154,7 +153,7 @@ export async function reconcile(
     log.debug({ err: error }, 'cluster read failed');
     return report;
   }
-  const liveByKey = new Map(live.map((o) => [keyOfLive(o), o]));
+  const liveByKey = new Map(live.map((o) => [keyOfRef(o), o]));
   // Services that own something in scope: their state tells which generation we wrote.
   const serviceKeys = new Set<string>([...wanted.values()].map((w) => w.serviceKey));
   for (const o of live) {
@@ -164,6 +163,8 @@ export async function reconcile(
   const { services: states } = await deps.state.getServices([...serviceKeys]);
 
   const repairs: IstioObject[] = [];
+  /** owned objects edited by hand: replaced whole, so fields someone added go too */
+  const replacements: IstioObject[] = [];
   for (const [key, { object, serviceKey }] of wanted) {
     report.checked++;
     const taken = foreign.get(key);
@@ -184,12 +185,12 @@ export async function reconcile(
     const specEdited = generation !== undefined && current.generation !== undefined && current.generation !== generation;
     if (hashDiffers || specEdited || contentDiffers.has(key)) {
       report.edited++;
-      repairs.push(object);
+      replacements.push(object);
     }
   }
   // A skipped service keeps what it last published: its objects are not strays.
   const skipped = new Set(desired.skipped.map((s) => s.key));
-  const orphans = live.filter((o) => !wanted.has(keyOfLive(o)) && !skipped.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? '') && !leave.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? ''));
+  const orphans = live.filter((o) => !wanted.has(keyOfRef(o)) && !skipped.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? '') && !leave.has(o.annotations[SERVICE_KEY_ANNOTATION] ?? ''));
 
   const verdict = checkDeletions(orphans.length, Math.max(live.length, 1), deps.guard);
   if (!verdict.allowed) {
@@ -200,17 +201,30 @@ export async function reconcile(
   }
 
   const appliedGen = new Map<string, number | undefined>();
-  if (repairs.length > 0) {
-    const outcome = await deps.cluster.apply(repairs);
+  const serviceOf = (o: IstioObject): string => wanted.get(keyOfObject(o))?.serviceKey ?? '';
+  // As the push does: a WorkloadEntry or DestinationRule without its ServiceEntry serves no
+  // caller, so a service whose ServiceEntry name someone else holds gets nothing at all.
+  const blocked = new Set<string>();
+  for (const key of foreign.keys()) if (key.startsWith('ServiceEntry/')) blocked.add(wanted.get(key)?.serviceKey ?? '');
+  const write = async (objects: readonly IstioObject[], replace: boolean): Promise<void> => {
+    const allowed = objects.filter((o) => !blocked.has(serviceOf(o)));
+    if (allowed.length === 0) return;
+    const outcome = await deps.cluster.apply(allowed, { replace });
     for (const a of outcome.applied) appliedGen.set(a.key, a.generation);
-    report.applied = outcome.applied.length;
+    for (const c of outcome.conflicts) if (c.key.startsWith('ServiceEntry/')) blocked.add(wanted.get(c.key)?.serviceKey ?? '');
+    report.applied += outcome.applied.length;
     report.conflicts += outcome.conflicts.length;
     report.conflictDetails.push(...outcome.conflicts);
     report.failed += outcome.failed.length;
-  }
+  };
+  const isEntry = (o: IstioObject): boolean => o.kind === 'ServiceEntry';
+  await write(repairs.filter(isEntry), false);
+  await write(replacements.filter(isEntry), true);
+  await write(repairs.filter((o) => !isEntry(o)), false);
+  await write(replacements.filter((o) => !isEntry(o)), true);
   const deletedKeys = new Set<string>();
   if (orphans.length > 0 && verdict.allowed) {
-    const outcome = await deps.cluster.delete(orphans.map((o) => refOfKey(keyOfLive(o))));
+    const outcome = await deps.cluster.delete(orphans.map((o) => refOfKey(keyOfRef(o))));
     for (const k of [...outcome.deleted, ...outcome.absent]) deletedKeys.add(k);
     report.deleted = outcome.deleted.length;
     report.conflicts += outcome.conflicts.length;
@@ -226,7 +240,7 @@ export async function reconcile(
   // next audit agree with it. Only changed records are written.
   const touched = new Set<string>();
   for (const key of appliedGen.keys()) touched.add((wanted.get(key) as { serviceKey: string }).serviceKey);
-  for (const o of orphans) if (deletedKeys.has(keyOfLive(o))) touched.add(o.annotations[SERVICE_KEY_ANNOTATION] ?? '');
+  for (const o of orphans) if (deletedKeys.has(keyOfRef(o))) touched.add(o.annotations[SERVICE_KEY_ANNOTATION] ?? '');
   for (const serviceKey of touched) {
     if (serviceKey === '') continue;
     const previous: ServiceState | undefined = states.get(serviceKey);
@@ -240,7 +254,9 @@ export async function reconcile(
       if (Object.keys(objects).length === 0) {
         if (previous !== undefined) await deps.state.deleteService(serviceKey, previous);
       } else {
-        await deps.state.putService({ serviceKey, registryHash: desiredHashOf(hashesOf(objects)), objects, lastPushAt: deps.now(), lastPushCorrelationId: correlationId }, previous);
+        // A repair settles nothing: a late write may still land, so the mark stays for the sync.
+        const unsettled = previous?.unsettledAt === undefined ? {} : { unsettledAt: previous.unsettledAt };
+        await deps.state.putService({ serviceKey, registryHash: desiredHashOf(hashesOf(objects)), objects, lastPushAt: deps.now(), lastPushCorrelationId: correlationId, ...unsettled }, previous);
       }
     } catch (error) {
       // A push recorded this service meanwhile; it converged it too, so nothing is lost.

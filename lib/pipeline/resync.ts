@@ -2,7 +2,7 @@
 // the cluster actually holds, optionally as a dry run or past the deletion guard.
 import { reconcile, type ReconcileDeps, type ReconcileReport } from './reconcile.ts';
 import { dryRunCluster, readOnlyState, type DryRunLog } from './dry-run.ts';
-import { objectKey } from '../model/istio.ts';
+import { keyOfRef, keyOfObject } from '../model/istio.ts';
 
 export interface ResyncOptions {
   dryRun?: boolean;
@@ -36,8 +36,8 @@ export async function runResync(deps: ReconcileDeps, correlationId: string, opti
     return {
       ...report,
       dryRun: true,
-      wouldApply: log.applies.map((o) => objectKey(o.kind, o.metadata.namespace, o.metadata.name)),
-      wouldDelete: log.deletes.map((r) => objectKey(r.kind, r.namespace, r.name)),
+      wouldApply: log.applies.map((o) => keyOfObject(o)),
+      wouldDelete: log.deletes.map((r) => keyOfRef(r)),
     };
   }
   const report = await reconcile({ ...deps, guard }, correlationId);

@@ -3,7 +3,7 @@
 // written only when the run found something, so a quiet minute writes nothing at all.
 import { reconcile, auditShardsAt, type ReconcileReport } from './reconcile.ts';
 import { syncOnce, type SyncDeps, type SyncReport } from './sync.ts';
-import type { ClusterTarget } from './ports.ts';
+import type { ClusterTarget } from './contracts.ts';
 
 export interface ScheduledSyncDeps extends SyncDeps {
   /** absent: no audit (e.g. a manifests folder nobody edits) */

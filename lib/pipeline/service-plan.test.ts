@@ -3,7 +3,7 @@ import type { IstioKind, IstioObject } from '../model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, SERVICE_LABEL } from '../model/ownership.ts';
 import type { ServiceState } from '../state/state-store.ts';
 import { planService } from './service-plan.ts';
-import type { LiveObject } from './ports.ts';
+import type { LiveObject } from './contracts.ts';
 
 const NS = 'mesh';
 

@@ -6,11 +6,11 @@
 // without a write.
 import { CONTENT_HASH_ANNOTATION } from '../model/ownership.ts';
 import type { IstioObject } from '../model/istio.ts';
-import { objectKey } from '../model/istio.ts';
+import { keyOfRef, keyOfObject } from '../model/istio.ts';
 import { hashOf, refOfKey, type ObjectRef } from '../plan/object-plan.ts';
 import type { ServiceState } from '../state/state-store.ts';
 import { decodeApplied, encodeApplied } from './applied-entry.ts';
-import type { LiveObject } from './ports.ts';
+import type { LiveObject } from './contracts.ts';
 
 export interface ServicePlan {
   /** objects to write; the ServiceEntry first when it is new to us */
@@ -36,17 +36,13 @@ export interface ServicePlan {
   live: LiveObject[] | undefined;
 }
 
-function keyOf(o: { kind: IstioObject['kind']; namespace: string; name: string }): string {
-  return objectKey(o.kind, o.namespace, o.name);
-}
-
 /**
  * `live` undefined: the cluster was not looked at (state alone decides); otherwise every
  * owned object of this service that the cluster holds.
  */
 export function planService(desired: readonly IstioObject[], previous: ServiceState | undefined, live: readonly LiveObject[] | undefined): ServicePlan {
   const liveByKey = new Map<string, LiveObject>();
-  for (const o of live ?? []) liveByKey.set(keyOf(o), o);
+  for (const o of live ?? []) liveByKey.set(keyOfRef(o), o);
   const recorded = previous?.objects ?? {};
   const plan: ServicePlan = {
     apply: [],
@@ -84,7 +80,7 @@ export function planService(desired: readonly IstioObject[], previous: ServiceSt
   const wanted = new Set<string>();
   const first: IstioObject[] = [];
   for (const object of desired) {
-    const key = objectKey(object.kind, object.metadata.namespace, object.metadata.name);
+    const key = keyOfObject(object);
     const hash = hashOf(object);
     wanted.add(key);
     plan.desiredHashes[key] = hash;

@@ -10,7 +10,7 @@ import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard
 import type { StateStore } from '../state/state-store.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
-import type { RegistrySource } from './ports.ts';
+import type { RegistrySource } from './contracts.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
 export interface SyncDeps {

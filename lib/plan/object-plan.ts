@@ -2,7 +2,7 @@
 // objects of one service, given the content hashes last applied. Pure and cheap: a push
 // writes only objects whose hash changed and deletes only objects it owns that are no
 // longer wanted; a run where nothing changed plans nothing.
-import { objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
+import { keyOfObject, type IstioKind, type IstioObject } from '../model/istio.ts';
 import { CONTENT_HASH_ANNOTATION } from '../model/ownership.ts';
 import { shortHash } from '../names/hash.ts';
 
@@ -37,7 +37,7 @@ export function refOfKey(key: string): ObjectRef {
 export function planObjects(desired: readonly IstioObject[], applied: AppliedHashes | undefined): ObjectPlan {
   const plan: ObjectPlan = { apply: [], delete: [], unchanged: 0, next: {} };
   for (const object of desired) {
-    const key = objectKey(object.kind, object.metadata.namespace, object.metadata.name);
+    const key = keyOfObject(object);
     const hash = hashOf(object);
     plan.next[key] = hash;
     if (applied?.[key] === hash) plan.unchanged++;

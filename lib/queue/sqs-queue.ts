@@ -6,6 +6,7 @@
 import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEntry } from '@aws-sdk/client-sqs';
 import { SQS_MAX_MESSAGE_BYTES, byteLength, encodeDirtyMessages, type DirtyMessage } from './dirty-message.ts';
 import { QueueSendError, validateDelaySeconds, type FailedEntry, type SendOptions, type SendReport, type WorkQueue } from './work-queue.ts';
+import { backoffDelay, sleep } from '../retry/backoff.ts';
 
 export const SQS_MAX_BATCH_ENTRIES = 10;
 
@@ -30,7 +31,6 @@ interface Pending {
   body: string;
 }
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Group bodies into batches of ≤ 10 entries and ≤ maxBatchBytes. */
 export function planBatches(bodies: readonly string[], maxBatchBytes: number): string[][] {
@@ -58,7 +58,7 @@ export function createSqsQueue(options: SqsQueueOptions): WorkQueue {
   const base = options.baseBackoffMs ?? 100;
   const cap = options.maxBackoffMs ?? 5000;
   const random = options.random ?? Math.random;
-  const sleep = options.sleep ?? defaultSleep;
+  const wait = options.sleep ?? sleep;
 
   /** Send one batch; retry what failed on the server side. Returns the final failures. */
   async function sendBatch(bodies: readonly string[], delaySeconds: number, report: SendReport): Promise<FailedEntry[]> {
@@ -67,7 +67,7 @@ export function createSqsQueue(options: SqsQueueOptions): WorkQueue {
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > 1) {
         report.retriedEntries += pending.length;
-        await sleep(Math.floor(random() * Math.min(cap, base * 2 ** (attempt - 2))));
+        await wait(backoffDelay(attempt - 2, { baseMs: base, maxMs: cap }, random));
       }
       const entries: SendMessageBatchRequestEntry[] = pending.map((p) => ({
         Id: p.id,

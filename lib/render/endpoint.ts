@@ -117,9 +117,24 @@ function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
     if (query.includes('#')) return undefined;
     ssl = SSL_RE.test(query);
   }
-  const schemeText = raw.slice(0, schemeEnd);
-  const scheme = lower ? schemeText : schemeText.toLowerCase();
+  const scheme = lower ? (knownScheme(raw, schemeEnd) ?? raw.slice(0, schemeEnd)) : raw.slice(0, schemeEnd).toLowerCase();
   return { scheme, address: raw.slice(hostStart, hostEnd), addressKind: 'ipv4', port, protocol: protocolFor(scheme, ssl) };
+}
+
+// ServiceComb's own transports and the usual HTTP ones: one shared string each, no slice.
+const KNOWN_SCHEMES = ['rest', 'highway', 'http', 'https', 'grpc', 'h2c', 'h2'];
+
+function knownScheme(raw: string, schemeEnd: number): string | undefined {
+  for (const s of KNOWN_SCHEMES) if (s.length === schemeEnd && raw.startsWith(s)) return s;
+  return undefined;
+}
+
+/** parseEndpoint without the result wrapper, for the render hot path: the endpoint, or why not. */
+export function parseEndpointOrReason(raw: string): ParsedEndpoint | string {
+  const common = parseCommonIPv4(raw);
+  if (common !== undefined) return common;
+  const full = parseEndpointFully(raw);
+  return full.ok ? full.endpoint : full.reason;
 }
 
 export function parseEndpoint(raw: string): EndpointResult {

@@ -4,7 +4,7 @@
 // unit it spoils), and every bad endpoint is named once.
 import type { RenderOptions } from './options.ts';
 import type { Candidate } from './candidates.ts';
-import { parseEndpoint, type IstioProtocol, type ParsedEndpoint } from './endpoint.ts';
+import { parseEndpointOrReason, type IstioProtocol, type ParsedEndpoint } from './endpoint.ts';
 
 export interface PublishedInstance {
   candidate: Candidate;
@@ -56,14 +56,13 @@ export function parseInstances(candidates: readonly Candidate[], options: Render
     ports.length = 0;
     protocols.length = 0;
     for (const raw of instance.endpoints ?? []) {
-      const parsed = parseEndpoint(raw);
-      if (!parsed.ok) {
-        if (!wanted) warnings.push(`instance ${id} (not published, status ${status}): ${parsed.reason}`);
-        else if (badReasons === undefined) badReasons = [parsed.reason];
-        else if (!badReasons.includes(parsed.reason)) badReasons.push(parsed.reason);
+      const ep = parseEndpointOrReason(raw);
+      if (typeof ep === 'string') {
+        if (!wanted) warnings.push(`instance ${id} (not published, status ${status}): ${ep}`);
+        else if (badReasons === undefined) badReasons = [ep];
+        else if (!badReasons.includes(ep)) badReasons.push(ep);
         continue;
       }
-      const ep = parsed.endpoint;
       if (primary === undefined) primary = ep;
       else if (ep.address !== primary.address) {
         warnings.push(`instance ${id}: endpoint ${raw} is on ${ep.address}, not on the instance's first address ${primary.address}; a WorkloadEntry has one address, so it is not published`);

@@ -10,7 +10,7 @@ import { createDynamoStateStore } from '../state/dynamo-store.ts';
 import { startEmbeddedDynalite } from '../state/embedded-dynalite.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { PipelineMetrics } from '../pipeline/metrics.ts';
-import type { ClusterTarget, RegistrySource } from '../pipeline/ports.ts';
+import type { ClusterTarget, RegistrySource } from '../pipeline/contracts.ts';
 import type { PushDeps } from '../pipeline/push.ts';
 import { createRegistrySource } from './registry-source.ts';
 import { createRegistryClient } from './registry-connection.ts';

@@ -78,12 +78,15 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
   };
 
   let syncing: Promise<ScheduledSyncReport | undefined> | undefined;
+  // A gauge, not a histogram: one sync a minute, so every scrape sees each figure anyway.
+  let lastSyncMs = 0;
   const syncNow = (): Promise<ScheduledSyncReport | undefined> => {
     syncing ??= (async () => {
       const started = Date.now();
       try {
         const report = await runScheduledSync({ ...runtime, queue, auditPeriodMinutes: config.audit.periodMinutes }, newCorrelationId());
-        emit({ type: 'sync', report, ms: Date.now() - started });
+        lastSyncMs = Date.now() - started;
+        emit({ type: 'sync', report, ms: lastSyncMs });
         return report;
       } catch (error) {
         emit({ type: 'error', where: 'sync', error });
@@ -127,7 +130,7 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
           const connected = consumers.filter((c) => c.connected).length;
           return { ok: watch === undefined || consumers.length === 0 || connected > 0, details: { watchSockets: connected, apps: consumers.length } };
         },
-        metrics: () => metrics.toPrometheus({ pending_keys: debouncer.snapshot()?.keys.length ?? 0 }),
+        metrics: () => metrics.toPrometheus({ pending_keys: debouncer.snapshot()?.keys.length ?? 0, last_sync_duration_ms: lastSyncMs }),
       }).catch((error: unknown) => {
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new Error(`server.port ${config.server.port} on ${config.server.host} is already in use; choose another with --server-port, or 0 for no ops server`);
         throw error;

@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { MicroService, MicroServiceInstance, ServiceDetail } from '../model/registry.ts';
 import { ErrorCodes, isRegistryError, type BatchFindResult, type FindKey, type NewService, type RegistryErrorInfo, type ServiceKey } from '../servicecenter/index.ts';
-import { RegistryUnavailableError, type RegistryRead, type RegistrySource } from '../pipeline/ports.ts';
+import { RegistryReadError, type RegistryRead, type RegistrySource } from '../pipeline/contracts.ts';
 import { partsOf } from '../render/service-group.ts';
 import { parseServiceKey, serviceKeyOf } from '../names/service-names.ts';
 
@@ -36,9 +36,9 @@ export interface RegistrySourceOptions {
 export const CONSUMER_VERSION = '1.0.0';
 const DEFAULT_FIND_PAGE = 500;
 
-function unavailable(error: unknown): RegistryUnavailableError {
-  if (error instanceof RegistryUnavailableError) return error;
-  return new RegistryUnavailableError((error as Error).message, { cause: error });
+function unavailable(error: unknown): RegistryReadError {
+  if (error instanceof RegistryReadError) return error;
+  return new RegistryReadError((error as Error).message, { cause: error });
 }
 
 function describe(error: RegistryErrorInfo): string {
@@ -131,7 +131,7 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
       if (notFound && attempt === 0 && (await client.getService(consumerId)) === undefined) continue;
       result = answer;
     }
-    if (result === undefined) throw new RegistryUnavailableError('the registry rejects the consumer service it just registered');
+    if (result === undefined) throw new RegistryReadError('the registry rejects the consumer service it just registered');
     for (const u of result.updated) {
       const key = keys[u.index] as string;
       const details = await detailsOf(key, u.instances);

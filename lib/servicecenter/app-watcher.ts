@@ -8,7 +8,7 @@
 // One consumer per environment too, not only per app: with X-ConsumerId the server
 // finds providers in the *consumer's* environment, whatever the find key says.
 import type { Logger } from '../log.ts';
-import { backoffDelay, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, type BackoffOptions } from '../retry/backoff.ts';
 import type { Limiter } from './limiter.ts';
 import type { OutageLog } from './outage-log.ts';
 import { unreachableCause } from './outage-log.ts';

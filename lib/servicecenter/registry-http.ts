@@ -8,7 +8,7 @@ import { silentLogger } from '../log.ts';
 import { RegistryErrorBodySchema } from '../model/registry.ts';
 import { parseOrThrow } from '../model/validation.ts';
 import { AddressPool } from './address-pool.ts';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.ts';
+import { backoffDelay, sleep, type BackoffOptions } from '../retry/backoff.ts';
 import type { CircuitBreakerOptions } from './circuit-breaker.ts';
 import { RegistryError, RegistryUnavailableError, TransportError } from './errors.ts';
 import { NodeHttpTransport, type HttpResponse, type HttpTransport, type TlsOptions } from './http-transport.ts';

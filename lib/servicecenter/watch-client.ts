@@ -14,7 +14,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { MicroService } from '../model/registry.ts';
 import { AppWatcher, newCounters, type WatchCounters } from './app-watcher.ts';
-import type { BackoffOptions } from './backoff.ts';
+import type { BackoffOptions } from '../retry/backoff.ts';
 import { createLimiter } from './limiter.ts';
 import { OutageLog, unreachableCause, type OutageLogOptions } from './outage-log.ts';
 import { RegistryClient, type RegistryClientOptions } from './registry-client.ts';

@@ -16,6 +16,7 @@ import {
 import type { Item } from './items.ts';
 import { PK, SK } from './table.ts';
 import type { StateMetrics } from './state-store.ts';
+import { sleep } from '../retry/backoff.ts';
 
 const BATCH_GET_MAX = 100;
 const BATCH_WRITE_MAX = 25;
@@ -50,7 +51,6 @@ function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createTableClient(client: DynamoDBClient, TableName: string): TableClient {
   const doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

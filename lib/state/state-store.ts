@@ -78,9 +78,8 @@ export interface FullListing extends Listing<ServiceState> {
   orphans: { sk: string; writtenAt: number }[];
 }
 
-// 'push' and 'audit' are recorded by nobody yet; they stay so that `status` can show them
-// as soon as their runs record themselves.
-export const RUN_KINDS = ['sync', 'push', 'resync', 'audit'] as const;
+// The drift audit runs inside a sync and is recorded with it (the sync's counts).
+export const RUN_KINDS = ['sync', 'push', 'resync'] as const;
 export type RunKind = (typeof RUN_KINDS)[number];
 export const RUN_OUTCOMES = ['ok', 'partial', 'error', 'refused'] as const;
 export type RunOutcome = (typeof RUN_OUTCOMES)[number];

@@ -19,6 +19,7 @@ import {
   type CreateTableCommandInput,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import { sleep } from '../retry/backoff.ts';
 
 export const PK = 'pk';
 export const SK = 'sk';
@@ -71,6 +72,6 @@ export async function ensureStateTable(client: DynamoDBClient, tableName: string
     const out = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (out.Table?.TableStatus === 'ACTIVE') return outcome;
     if (Date.now() > deadline) throw new Error(`table ${tableName}: still ${String(out.Table?.TableStatus)} after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await sleep(20);
   }
 }

@@ -77,6 +77,8 @@ beforeAll(async () => {
     SC2MESH_DEBOUNCE_MAX_DELAY_MS: '1000',
     SC2MESH_SERVER_PORT: '0',
     SC2MESH_LOG_LEVEL: 'silent',
+    // EMF lines are checked in lambda-metrics.test.ts; here they would only be noise
+    POWERTOOLS_METRICS_DISABLED: 'true',
   };
   // Hermetic: no SC2MESH_* setting of the developer's shell reaches the handlers.
   for (const name of Object.keys(process.env)) if (name.startsWith('SC2MESH_') && name !== 'SC2MESH_SHARED_DIR') delete process.env[name];
@@ -167,7 +169,8 @@ describe('serverless pipeline, end to end', () => {
     cartV1 = sim.registerService({ appId: 'shop', serviceName: 'cart', version: '1.0.0' });
     for (const n of [1, 2]) sim.registerInstance(cartV1, { instanceId: `cart-1-${n}`, hostName: `cart-${n}`, endpoints: [`rest://10.0.1.${n}:8080`] }, { keepAlive: true });
     await settle('cart published');
-    expect(objectsOf(CART).map((k) => k.split('/')[0])).toEqual(['DestinationRule', 'ServiceEntry', 'WorkloadEntry', 'WorkloadEntry']);
+    // one version: no DestinationRule (render.subsets multi-version), it comes with the second
+    expect(objectsOf(CART).map((k) => k.split('/')[0])).toEqual(['ServiceEntry', 'WorkloadEntry', 'WorkloadEntry']);
     expect(Object.keys(cluster()).sort()).toEqual(objectsOf(CART));
     expect(expectOnlyNeededWrites(before).every((w) => w.startsWith('PATCH '))).toBe(true);
     // the whole path ran: a watch message opened a debounce cycle, a delayed tick pushed it
@@ -250,7 +253,8 @@ describe('serverless pipeline, end to end', () => {
     const [rule] = kube.store.list('DestinationRule', NS);
     expect(((rule?.['spec'] as { subsets: { labels: Record<string, string> }[] }).subsets ?? []).map((s) => s.labels['version'])).toEqual(['1.0.0', '2.0.0']);
     const writes = expectOnlyNeededWrites(before);
-    // the ServiceEntry's spec stays; its annotation listing the registry's service ids gains v2
+    // the ServiceEntry's spec stays; its annotation listing the registry's service ids gains v2;
+    // the DestinationRule is new, now that there are two versions to route between
     expect(writes.map((w) => w.split('/')[0]).sort()).toEqual(['PATCH DestinationRule', 'PATCH ServiceEntry', 'PATCH WorkloadEntry']);
   });
 
@@ -282,7 +286,8 @@ describe('serverless pipeline, end to end', () => {
     expect(lost.flatMap((m) => m.keys)).toEqual([LEDGER]); // the retry the crash cut off
     // the objects reached the cluster; state does not know them
     const ledgerObjects = objectsOf(LEDGER);
-    expect(ledgerObjects).toHaveLength(4);
+    // ServiceEntry and two WorkloadEntries; one version, so no DestinationRule
+    expect(ledgerObjects).toHaveLength(3);
     for (const k of ledgerObjects) expect(cluster()).toHaveProperty([k]);
     expect(await real.state.getService(LEDGER)).toBeUndefined();
     const versions = (): string[] =>
@@ -349,8 +354,22 @@ describe('serverless pipeline, end to end', () => {
     const restored = (await resyncHandler({}, context('resync'))) as { outcome: string; missing: number; edited: number; applied: number };
     expect(restored).toMatchObject({ outcome: 'ok', missing: 0, edited: 1, applied: 1 });
     expect(cluster()).toEqual(good);
-    expect(writesIn(kube.requestLog.entries)).toEqual([`PATCH WorkloadEntry/${weName}`]);
+    // an edited object is replaced whole (PUT with its resourceVersion), not patched
+    expect(writesIn(kube.requestLog.entries)).toEqual([`PUT WorkloadEntry/${weName}`]);
     await settle('nothing queued by the resync');
+  });
+
+  it('deletes the DestinationRule of a service that drops back to one version', async () => {
+    const ruleKey = objectsOf(CART).find((k) => k.startsWith('DestinationRule/'));
+    expect(ruleKey).toBeDefined();
+    const before = cluster();
+    kube.requestLog.clear();
+    for (const id of instanceIds(cartV2)) sim.unregisterInstance(cartV2, id);
+    await settle('cart back to one version');
+    expect(objectsOf(CART).some((k) => k.startsWith('DestinationRule/'))).toBe(false);
+    expect(kube.store.list('DestinationRule', NS)).toEqual([]);
+    const writes = expectOnlyNeededWrites(before);
+    expect(writes).toContain(`DELETE ${ruleKey as string}`);
   });
 
   it('a scheduled sync after all that finds nothing to do and writes nothing', async () => {

@@ -8,6 +8,7 @@ import { KubeClusterWriter } from '../../lib/kube/writer.ts';
 import { ISTIO_API_VERSION, type DestinationRule, type IstioObject } from '../../lib/model/istio.ts';
 import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { desiredSet, ownershipLabels, serviceEntry, withContentHash } from '../support/kube-api-server/istio-fixtures.ts';
+import { syncDesired } from '../support/sync-desired.ts';
 
 interface Rule {
   apiGroups: string[];
@@ -63,10 +64,12 @@ describe('deploy/rbac.yaml', () => {
   it('grants exactly the verbs a full writer cycle uses', async () => {
     const writer = new KubeClusterWriter({ kubeConfig: server.kubeConfig, namespace: NS, source: 'registry-a', kinds: ['ServiceEntry', 'WorkloadEntry', 'DestinationRule'], rateLimit: false });
     const desired: IstioObject[] = [...desiredSet(20, { namespace: NS, source: 'registry-a' }), destinationRule('svc-0'), destinationRule('svc-1')];
-    await writer.sync(desired);
+    await syncDesired(writer, desired);
     // Drops svc-1 entirely: its ServiceEntry, WorkloadEntries and DestinationRule.
-    await writer.sync(desired.filter((o) => !o.metadata.name.startsWith('svc-1')), { guard: { force: true } });
-    await writer.sync(desired, { dryRun: true });
+    await syncDesired(writer, desired.filter((o) => !o.metadata.name.startsWith('svc-1')), { guard: { force: true } });
+    await syncDesired(writer, desired, { dryRun: true });
+    // Drift repair replaces an edited object of each kind whole.
+    await writer.apply([desired[0], desired[1], destinationRule('svc-0')].filter((o): o is IstioObject => o !== undefined), { replace: true });
     await new KubeClusterWriter({ kubeConfig: server.kubeConfig, namespace: NS, source: 'registry-a', rateLimit: false }).apply([serviceEntry('svc-0', { namespace: NS, port: 9999 })]);
 
     const used = new Map<string, Set<string>>();

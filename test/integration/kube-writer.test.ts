@@ -2,13 +2,14 @@
 // little as possible, never changes or deletes what is not its own, and rides out
 // throttling and server errors.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Clock } from '../../lib/kube/clock.ts';
+import type { Clock } from '../../lib/retry/clock.ts';
 import { createIstioObjectsClient } from '../../lib/kube/istio-client.ts';
 import { KubeClusterWriter, type KubeWriterOptions } from '../../lib/kube/writer.ts';
 import type { IstioObject, ServiceEntry } from '../../lib/model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL } from '../../lib/model/ownership.ts';
 import { startKubeApiServer, type JsonObject, type KubeApiServer } from '../support/kube-api-server/index.ts';
 import { desiredSet, serviceEntry, withContentHash, workloadEntry } from '../support/kube-api-server/istio-fixtures.ts';
+import { syncDesired } from '../support/sync-desired.ts';
 
 const SOURCE = 'registry-a';
 let server: KubeApiServer;
@@ -45,7 +46,7 @@ describe('applying', () => {
 
   it('creates by server-side apply as field manager sc2mesh', async () => {
     const w = writer(ns);
-    const report = await w.sync(desired);
+    const report = await syncDesired(w, desired);
     expect(report.apply.created).toHaveLength(40);
     expect(report.apply.failed).toEqual([]);
     for (const o of desired) expectStored(o);
@@ -58,7 +59,7 @@ describe('applying', () => {
   it('makes zero mutating requests when the same desired set is applied again', async () => {
     server.requestLog.clear();
     const w = writer(ns);
-    const report = await w.sync(desired);
+    const report = await syncDesired(w, desired);
     expect(server.requestLog.summary().mutating).toBe(0);
     expect(report.apply.unchanged).toHaveLength(40);
     expect(report.apply.applied).toHaveLength(40);
@@ -71,7 +72,7 @@ describe('applying', () => {
   it('writes only what changed, and reports the new generation', async () => {
     server.requestLog.clear();
     const changed = respec(desired[0] as ServiceEntry, 9090);
-    const report = await writer(ns).sync([changed, ...desired.slice(1)]);
+    const report = await syncDesired(writer(ns), [changed, ...desired.slice(1)]);
     expect(report.apply.updated).toEqual([`ServiceEntry/${ns}/svc-0`]);
     expect(report.apply.applied.find((a) => a.key === `ServiceEntry/${ns}/svc-0`)?.generation).toBe(2);
     expect(server.requestLog.summary().mutating).toBe(1);
@@ -142,8 +143,8 @@ describe('ownership', () => {
 
   it('never deletes an unowned object, and prunes only its own source', async () => {
     const w = writer(ns);
-    await w.sync([serviceEntry('mine-1', { namespace: ns }), serviceEntry('mine-2', { namespace: ns })]);
-    const report = await w.sync([serviceEntry('mine-1', { namespace: ns })]);
+    await syncDesired(w, [serviceEntry('mine-1', { namespace: ns }), serviceEntry('mine-2', { namespace: ns })]);
+    const report = await syncDesired(w, [serviceEntry('mine-1', { namespace: ns })]);
     expect(report.delete.deleted).toEqual([`ServiceEntry/${ns}/mine-2`]);
     expect(report.plannedDeletes).toEqual([`ServiceEntry/${ns}/mine-2`]);
     expect(server.store.get('ServiceEntry', ns, 'shared-name')).toBeDefined();
@@ -156,7 +157,7 @@ describe('ownership', () => {
 
   it('re-reads an object that changed since it was listed, and leaves it if it is no longer ours', async () => {
     const w = writer(ns);
-    await w.sync([serviceEntry('mine-1', { namespace: ns }), serviceEntry('mine-3', { namespace: ns })]);
+    await syncDesired(w, [serviceEntry('mine-1', { namespace: ns }), serviceEntry('mine-3', { namespace: ns })]);
     const owned = await w.listOwned();
     // A person edits one (still ours) and takes the other over (removes our marks).
     const edited = server.store.get('ServiceEntry', ns, 'mine-1') as JsonObject;
@@ -203,9 +204,9 @@ describe('mass-deletion guard and dry run', () => {
 
   it('refuses to delete more than the allowed share of owned objects unless forced', async () => {
     const w = writer(ns);
-    await w.sync(desired);
+    await syncDesired(w, desired);
     server.requestLog.clear();
-    const refused = await w.sync(desired.slice(0, 5));
+    const refused = await syncDesired(w, desired.slice(0, 5));
     expect(refused.deletionsRefused).toBe('refusing to delete 35 of 40 owned objects (88 % > 50 %); run with force to allow');
     expect(refused.plannedDeletes).toHaveLength(35);
     expect(refused.delete.deleted).toEqual([]);
@@ -218,7 +219,7 @@ describe('mass-deletion guard and dry run', () => {
     const plan = [respec(desired[0] as ServiceEntry, 7070), ...desired.slice(1, 30), serviceEntry('new-one', { namespace: ns })];
     const before = server.store.resourceVersion;
     server.requestLog.clear();
-    const report = await w.sync(plan, { dryRun: true });
+    const report = await syncDesired(w, plan, { dryRun: true });
     expect(report.apply.dryRun).toBe(true);
     expect(report.apply.created).toEqual([`ServiceEntry/${ns}/new-one`]);
     expect(report.apply.updated).toEqual([`ServiceEntry/${ns}/svc-0`]);
@@ -246,7 +247,7 @@ describe('mass-deletion guard and dry run', () => {
   });
 
   it('deletes past the guard when forced', async () => {
-    const report = await writer(ns).sync(desired.slice(0, 5), { guard: { force: true } });
+    const report = await syncDesired(writer(ns), desired.slice(0, 5), { guard: { force: true } });
     expect(report.deletionsRefused).toBeUndefined();
     expect(report.delete.deleted).toHaveLength(35);
     expect(server.store.list('WorkloadEntry', ns)).toHaveLength(4);
@@ -259,7 +260,7 @@ describe('listing owned objects', () => {
   it('pages through metadata-only lists with a label selector', async () => {
     const w = writer(ns, { pageSize: 7 });
     const desired = Array.from({ length: 30 }, (_, i) => workloadEntry(`we-${String(i).padStart(2, '0')}`, 'app', `10.2.0.${i}`, { namespace: ns, shard: i % 3 }));
-    await w.sync(desired);
+    await syncDesired(w, desired);
     server.store.put({ ...workloadEntry('foreign', 'app', '10.9.9.9', { namespace: ns }), metadata: { name: 'foreign', namespace: ns, labels: {}, annotations: {} } } as unknown as JsonObject);
     server.requestLog.clear();
     const owned = await w.listOwned({ kinds: ['WorkloadEntry'] });
@@ -285,7 +286,7 @@ describe('throttling and outages', () => {
     server.inject({ error: [429, 500, 502, 503, 504], rate: 0.2, retryAfterSeconds: 0 });
     try {
       const w = writer(ns, { concurrency: 16, retry: { baseDelayMs: 1, maxDelayMs: 4, maxAttempts: 15 } });
-      const report = await w.sync(desired);
+      const report = await syncDesired(w, desired);
       expect(report.apply.failed).toEqual([]);
       expect(report.apply.created).toHaveLength(1000);
       expect(w.metrics.retries).toBeGreaterThan(200);

@@ -187,6 +187,27 @@ describe('diff and resync against what the cluster really holds (items 2, 3)', (
     expect((kube.store.get('WorkloadEntry', NS, we)?.['spec'] as { address: string }).address).toBe(address);
     expect((await runCli(['diff', ...target(await tempDir('sc2mesh-fresh2-'))])).code).toBe(0);
   }, 60_000);
+
+  it('resync returns an object to exactly what sc2mesh renders: a field added by hand goes too', async () => {
+    expect((await runCli(['resync', ...target(await tempDir('sc2mesh-first-'))])).code).toBe(0);
+    const we = names('WorkloadEntry')[0] as string;
+    const before = kube.store.get('WorkloadEntry', NS, we)?.['spec'];
+    // kubectl patch under its own field manager: server-side apply alone would keep it.
+    await patch('workloadentries', we, { spec: { weight: 7 }, metadata: { labels: { 'added-by': 'hand' } } });
+    expect((kube.store.get('WorkloadEntry', NS, we)?.['spec'] as { weight?: number }).weight).toBe(7);
+
+    const fresh = await tempDir('sc2mesh-fresh-');
+    expect((await runCli(['diff', ...target(fresh)])).stdout).toContain(`~ apply    WorkloadEntry/${NS}/${we}`);
+    const resync = await runCli(['resync', ...target(fresh)]);
+    expect(resync.stdout).toContain('wrote 1 objects (0 missing, 1 changed)');
+    expect(resync.code).toBe(0);
+    const after = kube.store.get('WorkloadEntry', NS, we) as { spec: unknown; metadata: { labels: Record<string, string> } };
+    expect(after.spec).toEqual(before);
+    expect(after.metadata.labels['added-by']).toBeUndefined();
+    // Replaced, not patched: and then quiet.
+    expect(kube.requestLog.entries.some((e) => e.method === 'PUT' && e.path.endsWith(`/workloadentries/${we}`))).toBe(true);
+    expect((await runCli(['diff', ...target(await tempDir('sc2mesh-fresh2-'))])).code).toBe(0);
+  }, 60_000);
 });
 
 describe('exit codes and one-line errors (item 7)', () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { RegistryClient } from '../../lib/servicecenter/index.ts';
 import { createRegistrySource, type RegistrySourceClient } from '../../lib/runtime/registry-source.ts';
-import { RegistryUnavailableError } from '../../lib/pipeline/ports.ts';
+import { RegistryReadError } from '../../lib/pipeline/contracts.ts';
 import { serviceKeyOf } from '../../lib/names/service-names.ts';
 
 let sim: RegistrySimulator;
@@ -84,7 +84,7 @@ describe('registry source: a push reads only what it pushes', () => {
     try {
       sim.inject({ failNext: 1, failStatus: 503 });
       const down = createRegistrySource(impatient, { consumerServiceName: 'sc2mesh-watcher' });
-      await expect(down.readServices([key('shop', 'orders')])).rejects.toBeInstanceOf(RegistryUnavailableError);
+      await expect(down.readServices([key('shop', 'orders')])).rejects.toBeInstanceOf(RegistryReadError);
     } finally {
       sim.clearFaults();
       impatient.close();

@@ -13,7 +13,7 @@ import { DEFAULT_DELETION_GUARD } from '../../lib/plan/deletion-guard.ts';
 import { PipelineMetrics } from '../../lib/pipeline/metrics.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { createFolderCluster } from '../../lib/output/folder-cluster.ts';
-import type { ClusterTarget } from '../../lib/pipeline/ports.ts';
+import type { ClusterTarget } from '../../lib/pipeline/contracts.ts';
 import type { PushDeps } from '../../lib/pipeline/push.ts';
 import { StaticRegistrySource } from './static-registry-source.ts';
 

@@ -243,12 +243,12 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         await expect(store.recordRun({ id: 'x', kind: 'nap' as 'sync', startedAt: 1, finishedAt: 2, outcome: 'ok', counts: {} })).rejects.toThrow(/run\.kind/);
       });
 
-      it('keeps every run kind, including push and audit', async () => {
+      it('keeps every run kind, push included', async () => {
         const base = CONTRACT_NOW + 200 * DAY;
         clock = base;
-        const kinds = ['sync', 'push', 'resync', 'audit'] as const;
+        const kinds = ['sync', 'push', 'resync'] as const;
         for (const [i, kind] of kinds.entries()) await store.recordRun({ id: `${prefix}-${kind}`, kind, startedAt: base + i, finishedAt: base + i, outcome: 'error', counts: {}, message: `${kind} failed` });
-        expect((await store.recentRuns(4)).map((r) => [r.kind, r.message])).toEqual([...kinds].reverse().map((k) => [k, `${k} failed`]));
+        expect((await store.recentRuns(3)).map((r) => [r.kind, r.message])).toEqual([...kinds].reverse().map((k) => [k, `${k} failed`]));
       });
     });
 

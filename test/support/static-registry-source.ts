@@ -3,7 +3,7 @@
 // every version, so a version without instances is not seen; a service not in the dump is
 // missing.
 import type { ServiceDetail } from '../../lib/model/registry.ts';
-import { RegistryUnavailableError, type RegistryRead, type RegistrySource } from '../../lib/pipeline/ports.ts';
+import { RegistryReadError, type RegistryRead, type RegistrySource } from '../../lib/pipeline/contracts.ts';
 import { partsOf } from '../../lib/render/service-group.ts';
 import { serviceKeyOf } from '../../lib/names/service-names.ts';
 
@@ -20,7 +20,7 @@ export class StaticRegistrySource implements RegistrySource {
 
   #snapshot(): ServiceDetail[] {
     this.reads++;
-    if (this.down) throw new RegistryUnavailableError('connect ECONNREFUSED 127.0.0.1:30100');
+    if (this.down) throw new RegistryReadError('connect ECONNREFUSED 127.0.0.1:30100');
     return structuredClone(this.details);
   }
 

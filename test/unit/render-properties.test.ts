@@ -40,7 +40,7 @@ function expectAllValid(objects: readonly IstioObject[]): void {
 }
 
 describe('render properties over generated registries', () => {
-  const dump = parseGovernDump(generateRegistry({ services: 3000, instancesPerService: 3, seed: 42 }));
+  const dump = parseGovernDump(generateRegistry({ services: 1500, instancesPerService: 3, seed: 42 }));
 
   for (const mode of ['workloadentry', 'inline'] as const) {
     it(`${mode}: every object valid, names and hosts unique, each published instance exactly once`, () => {

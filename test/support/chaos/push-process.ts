@@ -14,7 +14,7 @@ import { localDynamoClient } from '../../../lib/state/embedded-dynalite.ts';
 import { PipelineMetrics } from '../../../lib/pipeline/metrics.ts';
 import { handlePushBatch, type PushBatchDeps } from '../../../lib/pipeline/push-batch.ts';
 import type { ScheduledSyncDeps } from '../../../lib/pipeline/scheduled-sync.ts';
-import type { ClusterTarget, RegistrySource } from '../../../lib/pipeline/ports.ts';
+import type { ClusterTarget, RegistrySource } from '../../../lib/pipeline/contracts.ts';
 import type { StateStore } from '../../../lib/state/state-store.ts';
 import type { RenderOptions } from '../../../lib/render/options.ts';
 import { DEFAULT_DELETION_GUARD } from '../../../lib/plan/deletion-guard.ts';

@@ -1,3 +1,4 @@
+// The one backoff and the one sleep of every adapter (registry, Kubernetes, SQS, DynamoDB).
 // Capped exponential backoff with full jitter (AWS architecture blog, "Exponential
 // Backoff And Jitter"): spreading retries uniformly over [0, cap] keeps many clients
 // that failed together from retrying together.

@@ -5,9 +5,9 @@ import type { ServiceDetail } from '../model/registry.ts';
 import type { IstioKind, IstioObject } from '../model/istio.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 
-/** The registry could not be read: "unknown", never "empty" — callers delete nothing. */
-export class RegistryUnavailableError extends Error {
-  override readonly name = 'RegistryUnavailableError';
+/** The registry could not be read: "unknown", never "empty" — callers delete nothing. (The registry client's own RegistryUnavailableError is one cause.) */
+export class RegistryReadError extends Error {
+  override readonly name = 'RegistryReadError';
 }
 
 /** What a push read of some services found: every key is in exactly one of the three. */
@@ -74,8 +74,11 @@ export interface ClusterTarget {
    * shards (SHARD_LABEL) or only the objects of some services (SERVICE_LABEL values).
    */
   listOwned(options?: { shards?: readonly number[]; services?: readonly string[] }): Promise<LiveObject[]>;
-  /** Server-side apply (or write), taking back fields someone else changed on our objects. */
-  apply(objects: readonly IstioObject[]): Promise<ApplyOutcome>;
+  /**
+   * Server-side apply (or write), taking back fields someone else changed on our objects;
+   * with `replace`, an existing owned object is replaced whole (fields added by hand go).
+   */
+  apply(objects: readonly IstioObject[], options?: { replace?: boolean }): Promise<ApplyOutcome>;
   delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome>;
 }
 

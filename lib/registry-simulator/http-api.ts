@@ -9,6 +9,8 @@ import type { ActiveFaults } from './faults.ts';
 import { GOVERNANCE_PATH, governanceAnswer } from './governance-api.ts';
 import type { GovernanceStore } from './governance-store.ts';
 import { Codes, SimError } from './sim-error.ts';
+import { batchFind } from './batch-find.ts';
+import { field, listOrOmit } from './wire.ts';
 import type { JsonObject, RegistryStore } from './store.ts';
 
 export interface ApiContext {
@@ -77,14 +79,6 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
   } catch {
     throw new SimError(Codes.invalidParams, 'request body is not valid JSON');
   }
-}
-
-function field(body: unknown, name: string): unknown {
-  return body !== null && typeof body === 'object' ? (body as JsonObject)[name] : undefined;
-}
-
-function listOrOmit<T>(name: string, list: T[]): Record<string, T[]> {
-  return list.length === 0 ? {} : { [name]: list };
 }
 
 /** Waits, but not past the client going away (a timer must not outlive a closed server). */
@@ -210,6 +204,9 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
     case 'DELETE registry/microservices/*':
       store.unregisterService(tenant, segments[1] as string, q('force') === 'true');
       return sendJson(res, 200, undefined);
+    case 'PUT registry/microservices/*/properties':
+      store.setServiceProperties(tenant, segments[1] as string, await readBody(req));
+      return sendJson(res, 200, undefined);
     case 'GET registry/microservices/*/instances': {
       const serviceId = segments[1] as string;
       const consumerId = header(req, 'x-consumerid');
@@ -278,6 +275,7 @@ const KNOWN = [
   'govern/microservices',
   'registry/microservices',
   'registry/microservices/*',
+  'registry/microservices/*/properties',
   'registry/microservices/*/instances',
   'registry/microservices/*/instances/*',
   'registry/microservices/*/instances/*/heartbeat',
@@ -300,38 +298,4 @@ function sendFound(res: ServerResponse, instances: JsonObject[], rev: string, as
     return;
   }
   sendJson(res, 200, listOrOmit('instances', instances), { 'x-resource-revision': rev });
-}
-
-function batchFind(store: RegistryStore, tenant: string, consumerId: string | undefined, body: unknown): JsonObject {
-  const keys = field(body, 'services');
-  if (keys !== undefined && !Array.isArray(keys)) throw new SimError(Codes.invalidParams, 'services must be a list');
-  const list = (keys ?? []) as unknown[];
-  if (list.length === 0) throw new SimError(Codes.invalidParams, 'services is required');
-  const updated: JsonObject[] = [];
-  const notModified: number[] = [];
-  const failed = new Map<string, { indexes: number[]; error: JsonObject }>();
-  list.forEach((entry, index) => {
-    const service = field(entry, 'service');
-    const serviceName = field(service, 'serviceName');
-    if (typeof serviceName !== 'string' || serviceName === '') throw new SimError(Codes.invalidParams, `services[${index}].service.serviceName is required`);
-    const appId = field(service, 'appId');
-    const environment = field(service, 'environment');
-    const rev = field(entry, 'rev');
-    try {
-      const found = store.find(tenant, consumerId, {
-        appId: typeof appId === 'string' ? appId : '',
-        serviceName,
-        environment: typeof environment === 'string' ? environment : '',
-      });
-      if (typeof rev === 'string' && rev !== '' && rev === found.rev) notModified.push(index);
-      else updated.push({ index, rev: found.rev, ...listOrOmit('instances', found.instances) });
-    } catch (error) {
-      if (!(error instanceof SimError)) throw error;
-      const code = String(error.code);
-      let group = failed.get(code);
-      if (group === undefined) failed.set(code, (group = { indexes: [], error: error.toBody() }));
-      group.indexes.push(index);
-    }
-  });
-  return { services: { ...listOrOmit('updated', updated), ...listOrOmit('notModified', notModified), ...listOrOmit('failed', [...failed.values()]) } };
 }

@@ -1,6 +1,10 @@
 // The registry's state and rules, shared by the HTTP API, the programmatic helpers
 // and the watch hub: tenants (domain/project), services (one per version), instances
 // with heartbeat leases, consumer→provider dependencies, revisions and events.
+//
+// One file past 350 lines on purpose: every rule here reads and changes the same per-tenant
+// indexes (by id, by key, by name, dependencies, revisions); split, each file would need
+// the others' internals to keep those indexes consistent.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Codes, SimError } from './sim-error.ts';
 
@@ -51,6 +55,8 @@ interface ServiceRecord {
   instances: Map<string, InstanceRecord>;
   /** store revision of this service's last instance change */
   rev: number;
+  /** service.alias: a find by this name finds the service too (service-center's alias rule) */
+  alias: string;
 }
 
 class Tenant {
@@ -166,6 +172,8 @@ export class RegistryStore {
     }
     const status = optionalString(body, 'status', 'service') || 'UP';
     if (status !== 'UP' && status !== 'DOWN') throw invalid(`service.status ${JSON.stringify(status)} is invalid`);
+    const alias = optionalString(body, 'alias', 'service') ?? '';
+    if (!/^[a-zA-Z0-9_\-.:]*$/.test(alias) || alias.length > 128) throw invalid(`service.alias ${JSON.stringify(alias)} is invalid`);
 
     const key = versionKey(environment, appId, serviceName, version);
     const existing = t.byKey.get(key);
@@ -183,7 +191,7 @@ export class RegistryStore {
     const fields = { serviceId: id, appId, serviceName, version, environment, level: optionalString(body, 'level', 'service') || 'BACK', status, properties, timestamp: ts, modTimestamp: ts };
     // the wire order: identity first, then whatever else was sent
     const service = omitEmpty(Object.assign({}, fields, body, fields));
-    t.services.set(id, { service, id, appId, serviceName, version, environment, shared, instances: new Map(), rev: ++this.#revision });
+    t.services.set(id, { service, id, appId, serviceName, version, environment, shared, instances: new Map(), rev: ++this.#revision, alias });
     t.byKey.set(key, id);
     const nk = nameKeyOf(environment, appId, serviceName);
     let ids = t.byName.get(nk);
@@ -227,8 +235,13 @@ export class RegistryStore {
     t.deps.delete(serviceId);
   }
 
-  /** `existence?type=microservice`: the id of that exact key. */
+  /**
+   * `existence?type=microservice`: the id of that exact key. An empty appId is an invalid
+   * parameter there (server/service/validator/microservice_validator.go: AppId Min 1),
+   * not "does not exist".
+   */
   existence(tenant: string, key: { appId: string; serviceName: string; version: string; environment: string }): string {
+    if (key.appId === '') throw invalid('appId is required');
     const t = this.#tenant(tenant);
     const id = t.byKey.get(versionKey(key.environment, key.appId || 'default', key.serviceName, key.version));
     if (id !== undefined) return id;
@@ -311,6 +324,15 @@ export class RegistryStore {
     const rec = this.#instance(r, instanceId);
     rec.instance = { ...rec.instance, status, modTimestamp: this.#seconds() };
     this.#emit(t, r, 'UPDATE', rec.instance);
+  }
+
+  /** PUT .../microservices/{id}/properties: the service's properties replaced whole (datasource/etcd/ms.go PutServiceProperties). */
+  setServiceProperties(tenant: string, serviceId: string, body: unknown): void {
+    if (!isObject(body)) throw invalid('properties are required');
+    const properties = stringMap(body['properties'], 'properties') ?? {};
+    const r = this.#service(this.#tenant(tenant), serviceId);
+    const { properties: _old, ...rest } = r.service;
+    r.service = omitEmpty({ ...rest, properties, modTimestamp: this.#seconds() });
   }
 
   setProperties(tenant: string, serviceId: string, instanceId: string, body: unknown): void {
@@ -396,12 +418,20 @@ export class RegistryStore {
       environment = consumer.environment;
     }
     const appId = key.appId || 'default';
-    const nk = nameKeyOf(environment, appId, key.serviceName);
-    const ids = t.byName.get(nk);
-    const providers = [...(ids ?? [])].map((id) => t.services.get(id) as ServiceRecord);
+    let nk = nameKeyOf(environment, appId, key.serviceName);
+    let providers = [...(t.byName.get(nk) ?? [])].map((id) => t.services.get(id) as ServiceRecord);
+    if (providers.length === 0) {
+      // The name may be an alias (`<appId>:<name>` as java-chassis registers it): the find
+      // key's serviceName is matched against service.alias too.
+      const aliased = [...t.services.values()].filter((s) => s.alias !== '' && s.alias === key.serviceName && s.environment === environment && s.appId === appId);
+      providers = aliased;
+      if (aliased[0] !== undefined) nk = nameKeyOf(aliased[0].environment, aliased[0].appId, aliased[0].serviceName);
+    }
     if (providers.length === 0) throw new SimError(Codes.serviceNotExists, `provider ${appId}/${key.serviceName} does not exist`);
     if (consumer !== undefined && consumer.appId !== appId && !providers.some((p) => isGlobal(p))) {
-      throw new SimError(Codes.serviceNotExists, `provider ${appId}/${key.serviceName} does not exist in app ${consumer.appId}`);
+      // Found, but not accessible from the consumer's app: service-center's find answers
+      // 200 with no instances here (the accessible filter empties the result), not 400012.
+      return { instances: [], rev: revisionOf(nk, 0) };
     }
     if (consumer !== undefined) this.#recordDependencyLater(t, consumer.id, nk);
     const instances = providers.flatMap((p) => [...p.instances.values()].map((i) => i.instance));

@@ -288,6 +288,11 @@ export class RegistryClient implements RegistryReader, RegistryWriter {
     await this.#call({ method: 'PUT', path: `${this.#instancePath(serviceId, instanceId)}/properties`, body: { properties }, idempotent: true, signal: options.signal });
   }
 
+  /** Replaces the service's properties whole (service-center's PUT .../properties is not a merge). */
+  async setServiceProperties(serviceId: string, properties: Record<string, string>, options: CallOptions = {}): Promise<void> {
+    await this.#call({ method: 'PUT', path: this.#path(`/registry/microservices/${encodeURIComponent(serviceId)}/properties`), body: { properties }, idempotent: true, signal: options.signal });
+  }
+
   /** Aborts calls in flight and drops idle connections. */
   close(): void {
     this.http.close();

@@ -120,6 +120,24 @@ describe('RegistryClient: instances and discovery', () => {
     await eventually(() => sim.dependencies(consumer), (d) => d.includes('/disc/stock'), 2_000, 'dependency recorded');
   });
 
+  it('is checked against service-center answers the simulator once got wrong', async () => {
+    // existence with an empty appId: an invalid parameter (400001), never "does not exist"
+    await expect(client.serviceExists({ appId: '', serviceName: 'stock', version: '1.0.0' })).rejects.toMatchObject({ errorCode: '400001' });
+    // a find by a consumer of another app: found, with no instances (not a failure, not missing)
+    const outsider = await client.registerService({ appId: 'elsewhere', serviceName: 'outsider', version: '1.0.0' });
+    const cross = await client.findInstances(outsider, [{ appId: 'disc', serviceName: 'stock' }]);
+    expect(cross).toEqual({ updated: [{ index: 0, rev: expect.any(String), instances: [] }], notModified: [], failed: [] });
+    // a find by alias
+    const aliased = await client.registerService({ appId: 'disc', serviceName: 'ledger', version: '1.0.0', alias: 'disc:ledger-v1' });
+    const ledger = await client.registerInstance(aliased, { hostName: 'ledger-1', endpoints: ['rest://10.3.0.1:8080'] });
+    const byAlias = await client.findInstances(consumer, [{ appId: 'disc', serviceName: 'disc:ledger-v1' }]);
+    expect(byAlias.updated[0]?.instances.map((i) => i.instanceId)).toEqual([ledger]);
+    // service properties: replaced whole
+    await client.setServiceProperties(aliased, { a: '1', b: '2' });
+    await client.setServiceProperties(aliased, { c: '3' });
+    expect((await client.getService(aliased))?.properties).toEqual({ c: '3' });
+  });
+
   it('reads everything in one govern dump call', async () => {
     const dump = await client.governDump();
     const ids = dump.map((d) => d.microService.serviceId);

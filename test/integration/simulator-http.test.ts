@@ -104,6 +104,17 @@ describe('registry simulator: scoping and services', () => {
     expect((await q('2.0.0', '')).body).toMatchObject({ errorCode: '400012' });
     expect((await q('9.9.9', 'production')).body).toMatchObject({ errorCode: '400026' });
     expect((await call('GET', `${R}/existence?appId=ex&serviceName=pay&version=2.0.0`)).body).toMatchObject({ errorCode: '400001' });
+    // an empty appId is an invalid parameter, not a service that does not exist
+    const noApp = await call('GET', `${R}/existence?type=microservice&appId=&serviceName=pay&version=2.0.0&env=production`);
+    expect([noApp.status, noApp.body]).toEqual([400, expect.objectContaining({ errorCode: '400001' })]);
+  });
+
+  it("replaces a service's properties with PUT .../properties", async () => {
+    const id = await registerService({ appId: 'props', serviceName: 'svc', version: '1.0.0', properties: { a: '1', b: '2' } });
+    const put = await call('PUT', `${R}/microservices/${id}/properties`, { body: { properties: { c: '3' } } });
+    expect(put.status).toBe(200);
+    expect(((await call('GET', `${R}/microservices/${id}`)).body as { service: { properties: unknown } }).service.properties).toEqual({ c: '3' });
+    expect((await call('PUT', `${R}/microservices/nope/properties`, { body: { properties: {} } })).body).toMatchObject({ errorCode: '400012' });
   });
 
   it('deletes a service with instances only with force (400013 otherwise)', async () => {
@@ -226,13 +237,37 @@ describe('registry simulator: discovery', () => {
     });
   });
 
-  it('refuses a batch find without type=query (400001) and a provider from another app (400012)', async () => {
+  it('refuses a batch find without type=query (400001); a provider of another app is found with no instances', async () => {
     expect((await find([{ service: { appId: 'shop', serviceName: 'cart' } }], consumer, '')).body).toMatchObject({ errorCode: '400001' });
+    // service-center's accessible filter empties the answer; it does not say "does not exist"
     const cross = await find([{ service: { appId: 'other', serviceName: 'secret', version: '1.0.0' }, rev: '' }]);
-    expect(cross.body).toMatchObject({ services: { failed: [{ indexes: [0], error: { errorCode: '400012' } }] } });
+    expect(cross.body).toEqual({ services: { updated: [{ index: 0, rev: expect.any(String) }] } });
     const direct = await call('GET', `${R}/microservices/${v1}/instances`, { headers: { 'X-ConsumerId': (await registerService({ appId: 'other', serviceName: 'spy', version: '1.0.0' })) } });
     expect(direct.status).toBe(400);
     expect(direct.body).toMatchObject({ errorCode: '400012' });
+  });
+
+  it('finds a service by its alias', async () => {
+    const id = await registerService({ appId: 'shop', serviceName: 'payments', version: '1.0.0', alias: 'shop:payments-v1' });
+    await registerInstance(id, { hostName: 'pay-a', endpoints: ['rest://10.0.1.9:8080'] });
+    const byAlias = await find([{ service: { appId: 'shop', serviceName: 'shop:payments-v1', version: '1.0.0' }, rev: '' }]);
+    const updated = (byAlias.body as { services: { updated: { instances: { serviceId: string }[] }[] } }).services.updated;
+    expect(updated[0]?.instances.map((i) => i.serviceId)).toEqual([id]);
+  });
+
+  it("answers the batch find's instances part by serviceId and instanceId: 400017 for an unknown instance", async () => {
+    const known = ((await call('GET', `${R}/microservices/${v1}/instances`)).body as { instances: { instanceId: string }[] }).instances[0]?.instanceId as string;
+    const a = await call('POST', `${R}/instances/action?type=query`, {
+      body: { instances: [{ instance: { serviceId: v1, instanceId: known } }, { instance: { serviceId: v1, instanceId: 'no-such-instance' } }] },
+      headers: { 'X-ConsumerId': consumer },
+    });
+    expect(a.status).toBe(200);
+    const part = (a.body as { instances: { updated: { index: number; rev: string; instances: { instanceId: string }[] }[]; failed: { indexes: number[]; error: { errorCode: string } }[] } }).instances;
+    expect(part.updated.map((u) => [u.index, u.instances.map((i) => i.instanceId)])).toEqual([[0, [known]]]);
+    expect(part.failed).toEqual([{ indexes: [1], error: { errorCode: '400017', errorMessage: expect.any(String) } }]);
+    expect(a.body).not.toHaveProperty('services');
+    const again = await call('POST', `${R}/instances/action?type=query`, { body: { instances: [{ instance: { serviceId: v1, instanceId: known }, rev: part.updated[0]?.rev }] }, headers: { 'X-ConsumerId': consumer } });
+    expect(again.body).toEqual({ instances: { notModified: [0] } });
   });
 
   it('records the dependency of a find by (app, name)', async () => {

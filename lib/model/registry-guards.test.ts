@@ -40,6 +40,15 @@ describe('isServiceDetail (fast path) agrees with the zod schema', () => {
     expect(v.microService['appId']).toBe('default');
   });
 
+  it('agrees with zod on NaN and ±Infinity at every path (once found by the property below)', () => {
+    for (const path of PATHS) {
+      for (const v of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const candidate = mutate(valid, path, v);
+        expect([path, isServiceDetail(structuredClone(candidate))]).toEqual([path, ServiceDetailSchema.safeParse(structuredClone(candidate)).success]);
+      }
+    }
+  });
+
   it('property: never accepts what zod rejects, and accepts what zod accepts', () => {
     const value = fc.oneof(fc.anything(), fc.constantFrom('UP', 'DOWN', 'STARTING', 'SLEEPING', '', 'x', 1, null, [], {}, ['a'], [1], { a: 1 }, { a: 'b' }));
     fc.assert(

@@ -15,7 +15,8 @@ function optString(v: unknown): boolean {
   return v === undefined || typeof v === 'string';
 }
 function optNumber(v: unknown): boolean {
-  return v === undefined || typeof v === 'number';
+  // as zod's z.number(): NaN and ±Infinity are not numbers a registry sends
+  return v === undefined || (typeof v === 'number' && Number.isFinite(v));
 }
 function optStringArray(v: unknown): boolean {
   if (v === undefined) return true;

@@ -6,6 +6,7 @@ import { runCommand } from './run-command.ts';
 import { diffCommand, resyncCommand } from './resync-command.ts';
 import { statusCommand } from './status-command.ts';
 import { footprintCommand } from './footprint-command.ts';
+import { governanceCommand } from './governance-command.ts';
 import { CliError, EXIT_CANNOT_RUN, EXIT_FAILURE, oneLine } from './errors.ts';
 
 /** Commands whose "could not run" code is 2 rather than 1 (kubectl diff's convention). */
@@ -34,7 +35,7 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-  for (const command of [demoCommand(io, setExit), runCommand(io, setExit), renderCommand(io, setExit), diffCommand(io, setExit), resyncCommand(io, setExit), statusCommand(io, setExit), footprintCommand(io, setExit)]) {
+  for (const command of [demoCommand(io, setExit), runCommand(io, setExit), renderCommand(io, setExit), diffCommand(io, setExit), resyncCommand(io, setExit), statusCommand(io, setExit), footprintCommand(io, setExit), governanceCommand(io, setExit)]) {
     program.addCommand(command.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) }));
   }
   return program;

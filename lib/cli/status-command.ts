@@ -88,6 +88,7 @@ export function statusCommand(io: CommandIo, setExit: (code: number) => void): C
     io.stdout.write(`${summary.services} services, ${summary.objects} objects published; last push ${summary.lastPushAt ?? 'never'}\n`);
     io.stdout.write(summary.pendingCycle === null ? 'no debounce cycle open\n' : `debounce cycle open: ${summary.pendingCycle.keys} services, ${summary.pendingCycle.events} events since ${summary.pendingCycle.since}\n`);
     if (summary.corruptItems > 0) io.stdout.write(`${summary.corruptItems} corrupt state items (see logs)\n`);
+    if (summary.governance !== undefined) io.stdout.write(`governance: ${summary.governance.rulesNotMapped} rules not mapped at the last sync (sc2mesh governance says why)\n`);
     if (summary.runs.length > 0) {
       io.stdout.write(`\n${formatTable(['run', 'started', 'outcome', 'ms', 'counts'], summary.runs.map((r) => [r.kind, r.at, r.outcome, r.ms, countsText(r.counts)] as const))}\n`);
       // Skip reasons, conflicts and errors live in the run's message: shown for every run

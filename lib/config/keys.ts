@@ -134,6 +134,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   key('queue.endpoint', 'string', 'SQS endpoint override', { flag: '--queue-endpoint <url>' }),
   key('sync.intervalMs', 'number', 'period of the full registry sync in ms', { flag: '--sync-interval-ms <n>' }),
   key('audit.periodMinutes', 'number', 'every object is drift-checked at least this often (minutes)', { flag: '--audit-period-minutes <n>' }),
+  key('governance.enabled', 'boolean', "also write ServiceComb's governance rules as VirtualServices and DestinationRule traffic policies (README \"Governance\")"),
+  key('governance.rateLimiting', 'boolean', 'with governance.enabled: map rate-limiting rules to a local rate-limit EnvoyFilter (render prints it; the pipeline does not write EnvoyFilters yet)'),
   key('server.host', 'string', 'address of the /healthz and /metrics server', { flag: '--server-host <host>' }),
   key('server.port', 'number', 'port of the /healthz and /metrics server; 0 = off', { flag: '--server-port <port>' }),
   key('log.level', 'string', 'fatal, error, warn, info, debug, trace or silent', { flag: '--log-level <level>', fold: 'lower' }),

@@ -45,7 +45,7 @@ describe('defaults', () => {
       qps: 50,
       burst: 300,
       timeoutMs: 15000,
-      concurrency: 8,
+      concurrency: 16,
     });
     expect(config.out).toBe('');
     expect(config.guard).toEqual({ maxDeleteShare: 0.5, minDeletesToCheck: 10, force: false });

@@ -229,6 +229,7 @@ async function resolveConfig(layers: readonly ConfigLayer[], env: NodeJS.Process
     queue: c.queue,
     sync: c.sync,
     audit: c.audit,
+    governance: c.governance,
     server: c.server,
     log: c.log,
   };

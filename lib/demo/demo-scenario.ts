@@ -12,6 +12,8 @@ import { startLocalRunner, type LocalRunner, type RunnerEvent } from '../runtime
 
 /** The sample registry: several apps and versions, endpoints of several protocols, localities. */
 export const DEMO_SAMPLE = new URL('./sample-registry.json', import.meta.url);
+/** Governance rules for shop/orders, as `GET /v1/{project}/gov/{kind}` lists them: a retry, a fault and a load balancer. */
+export const DEMO_GOVERNANCE = new URL('./sample-governance.json', import.meta.url);
 
 export interface DemoStep {
   name: string;
@@ -43,6 +45,14 @@ const exists = async (path: string): Promise<boolean> =>
     () => false,
   );
 
+/** The parts of a governed manifest the demo looks at. */
+interface GovernedManifest {
+  spec: {
+    http?: { retries?: { attempts?: number }; fault?: { abort?: { httpStatus?: number } } }[];
+    trafficPolicy?: { loadBalancer?: { simple?: string } };
+  };
+}
+
 async function waitFor(predicate: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -71,6 +81,8 @@ export async function runDemo(options: { out: string; stateDir: string; progress
       'state.dir': options.stateDir,
       'server.port': 0,
       'render.destinationRules': true,
+      // Off by default (README "Governance"); the demo shows it.
+      'governance.enabled': true,
     },
   });
   const logger = options.logger ?? createLogger({ level: 'warn' });
@@ -180,6 +192,44 @@ export async function runDemo(options: { out: string; stateDir: string; progress
     'its WorkloadEntry removed',
     () => sim.unregisterInstance(ordersV11, gone),
     async () => !(await exists(wePath(orders.name, gone))),
+  );
+
+  // 6-8. Governance: each rule (with its match group) written to the registry reaches the
+  // manifests at the next sync; rules have no watch event, so the demo runs that sync now
+  // instead of waiting for sync.intervalMs.
+  const rules = JSON.parse(await readFile(DEMO_GOVERNANCE, 'utf8')) as Record<string, { name: string }[]>;
+  const publish = (kind: string, name: string): void => {
+    for (const k of ['match-group', kind]) {
+      const rule = rules[k]?.find((r) => r.name === name);
+      if (rule === undefined) throw new Error(`demo governance sample lacks ${k}/${name}`);
+      sim.putGovernanceRule(k, rule as unknown as Parameters<typeof sim.putGovernanceRule>[1]);
+    }
+    void runner.syncNow();
+  };
+  const manifest = async (kind: 'VirtualService' | 'DestinationRule'): Promise<GovernedManifest | undefined> => {
+    const path = manifestPath(options.out, { kind, metadata: { namespace: ns, name: orders.name } });
+    return (await exists(path)) ? (parse(await readFile(path, 'utf8')) as GovernedManifest) : undefined;
+  };
+  await step(
+    'retry rule',
+    'shop: retry orders-api (maxAttempts 3) for GET /orders*',
+    'a VirtualService route with retries.attempts 3',
+    () => publish('retry', 'orders-api'),
+    async () => (await manifest('VirtualService'))?.spec.http?.some((r) => r.retries?.attempts === 3) === true,
+  );
+  await step(
+    'fault rule',
+    'shop: fault-injection orders-checkout (abort 503, 5 %)',
+    'a VirtualService route with fault.abort 503',
+    () => publish('fault-injection', 'orders-checkout'),
+    async () => (await manifest('VirtualService'))?.spec.http?.some((r) => r.fault?.abort?.httpStatus === 503) === true,
+  );
+  await step(
+    'load-balance rule',
+    'shop: loadbalance orders-all (Random)',
+    'trafficPolicy.loadBalancer RANDOM in the DestinationRule',
+    () => publish('loadbalance', 'orders-all'),
+    async () => (await manifest('DestinationRule'))?.spec.trafficPolicy?.loadBalancer?.simple === 'RANDOM',
   );
 
   return {

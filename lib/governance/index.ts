@@ -10,3 +10,6 @@ export { rulesGoverningNothing } from './unused.ts';
 export type { GovernedService } from './scope.ts';
 export { reportLines, ruleLabel, type GovernanceReport, type RuleFate, type FieldFate, type GovernedObjectKind } from './report.ts';
 export type { VirtualService, EnvoyFilter, TrafficPolicy, GovernedDestinationRule } from './istio-types.ts';
+export { governService, governRegistry, governanceOptionsOf, type GovernanceInput, type ServiceGovernance, type GovernedRegistry } from './render-governance.ts';
+export { summarizeGovernance, summaryLines, type GovernanceSummary, type RuleRow } from './summary.ts';
+export { parseRulesFile } from './rules-file.ts';

@@ -17,6 +17,7 @@ const CRD_FILES: Record<IstioKind, string> = {
   ServiceEntry: 'serviceentries.crd.yaml',
   WorkloadEntry: 'workloadentries.crd.yaml',
   DestinationRule: 'destinationrules.crd.yaml',
+  VirtualService: 'virtualservices.crd.yaml',
 };
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));

@@ -1,4 +1,4 @@
-// Checks networking.istio.io/v1 ServiceEntry, WorkloadEntry and DestinationRule objects
+// Checks networking.istio.io/v1 ServiceEntry, WorkloadEntry, DestinationRule and VirtualService objects
 // the way a Kubernetes API server checks them on create/update: ObjectMeta rules, the
 // CRD's structural schema (pruning, OpenAPI value checks, list types) and its CEL rules.
 // The CRDs are read from ../shared/reference/istio; without them the value checks come

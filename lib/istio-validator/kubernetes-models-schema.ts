@@ -2,6 +2,7 @@
 // from the same Istio CRDs (ajv standalone code behind each model's validate()). They
 // carry no CEL rules and no pruning information, so only value checks come from here.
 import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import { ServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry';
 import { WorkloadEntry } from '@kubernetes-models/istio/networking.istio.io/v1/WorkloadEntry';
 import type { ErrorObject } from 'ajv';
@@ -18,6 +19,7 @@ const MODELS: Record<IstioKind, ModelFactory> = {
   ServiceEntry: (data) => new ServiceEntry(data as unknown as ConstructorParameters<typeof ServiceEntry>[0]),
   WorkloadEntry: (data) => new WorkloadEntry(data as unknown as ConstructorParameters<typeof WorkloadEntry>[0]),
   DestinationRule: (data) => new DestinationRule(data as unknown as ConstructorParameters<typeof DestinationRule>[0]),
+  VirtualService: (data) => new VirtualService(data as unknown as ConstructorParameters<typeof VirtualService>[0]),
 };
 
 const hasAjvErrors = (err: unknown): err is { errors: ErrorObject[] } =>

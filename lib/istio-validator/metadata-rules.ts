@@ -5,7 +5,8 @@ import type { IstioKind } from '../model/istio.ts';
 import { ISTIO_API_VERSION } from '../model/istio.ts';
 import { fieldError, type ValidationCause } from './validation-cause.ts';
 
-export const ISTIO_KINDS: readonly IstioKind[] = ['DestinationRule', 'ServiceEntry', 'WorkloadEntry'];
+/** Sorted, as the API server lists supported values. */
+export const ISTIO_KINDS: readonly IstioKind[] = ['DestinationRule', 'ServiceEntry', 'VirtualService', 'WorkloadEntry'];
 
 const DNS1123_LABEL_MAX = 63;
 const DNS1123_SUBDOMAIN_MAX = 253;

@@ -23,6 +23,7 @@ export const PLURALS: Readonly<Record<IstioKind, string>> = {
   ServiceEntry: 'serviceentries',
   WorkloadEntry: 'workloadentries',
   DestinationRule: 'destinationrules',
+  VirtualService: 'virtualservices',
 };
 
 /** Ask for metadata only: the API server then sends no spec (and far fewer bytes). */

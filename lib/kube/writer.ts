@@ -41,7 +41,7 @@ export interface KubeWriterOptions {
   namespace: string;
   /** this deployment's source label value (see lib/model/ownership.ts) */
   source: string;
-  /** kinds listed and pruned; default ServiceEntry and WorkloadEntry (add DestinationRule when rendered) */
+  /** kinds listed and pruned; default ServiceEntry and WorkloadEntry (the runtime passes managedKinds(config)) */
   kinds?: readonly IstioKind[];
   fieldManager?: string;
   /** client-side token bucket; `false` or qps 0: off */

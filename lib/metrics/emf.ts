@@ -41,6 +41,7 @@ export const FUNCTION_COUNTERS: Readonly<Record<Exclude<CounterName, 'watch_even
   syncs: 'Syncs',
   sync_dirty_services: 'SyncDirtyServices',
   registry_unavailable: 'RegistryUnavailable',
+  governance_unavailable: 'GovernanceUnavailable',
   deletions_refused: 'DeletionsRefused',
   messages_invalid: 'MessagesInvalid',
 };

@@ -10,6 +10,7 @@ const KIND_DIRS: Record<IstioKind, string> = {
   ServiceEntry: 'serviceentries',
   WorkloadEntry: 'workloadentries',
   DestinationRule: 'destinationrules',
+  VirtualService: 'virtualservices',
 };
 
 export function manifestPath(root: string, object: { kind: IstioKind; metadata: { namespace: string; name: string } }): string {

@@ -4,6 +4,14 @@
 import type { ServiceDetail } from '../model/registry.ts';
 import type { IstioKind, IstioObject } from '../model/istio.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
+import type { GovernanceKind } from '../governance/kinds.ts';
+
+/** The governance rules as listed, one answer per kind (lib/servicecenter/governance-reader.ts). */
+export interface GovernanceListing {
+  lists: Partial<Record<GovernanceKind, unknown>>;
+  /** kinds the registry does not serve (404) */
+  unavailable: { kind: GovernanceKind; status: number; message: string }[];
+}
 
 /** The registry could not be read: "unknown", never "empty" — callers delete nothing. (The registry client's own RegistryUnavailableError is one cause.) */
 export class RegistryReadError extends Error {
@@ -27,6 +35,8 @@ export interface RegistrySource {
   readServices(serviceKeys: readonly string[]): Promise<RegistryRead>;
   /** The key of every service the registry lists, without instances: the wipe check. */
   listServiceKeys(): Promise<Set<string>>;
+  /** Every governance rule, each kind once; throws RegistryReadError when they cannot be read. Only with governance.enabled. */
+  readGovernance?(): Promise<GovernanceListing>;
 }
 
 /** An owned object as the cluster holds it, metadata only. */
@@ -92,4 +102,11 @@ export interface PipelineDeps {
   metrics: import('./metrics.ts').PipelineMetrics;
   logger: import('../log.ts').Logger;
   now: () => number;
+  /** config governance; absent or not enabled: no rule is read and no governance object written */
+  governance?: GovernanceSwitch;
+}
+
+export interface GovernanceSwitch {
+  enabled: boolean;
+  rateLimiting: boolean;
 }

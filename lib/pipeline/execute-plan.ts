@@ -73,7 +73,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
 
   let blocked = false;
   if (plan.serviceEntryFirst) {
-    // A WorkloadEntry or DestinationRule without its ServiceEntry serves no caller: when the
+    // A WorkloadEntry, DestinationRule or VirtualService without its ServiceEntry serves no caller: when the
     // name is someone else's, nothing of the service is published.
     blocked = !(await write(plan.apply.slice(0, 1)));
     if (!blocked) await write(plan.apply.slice(1));

@@ -18,6 +18,7 @@ export type CounterName =
   | 'syncs'
   | 'sync_dirty_services'
   | 'registry_unavailable'
+  | 'governance_unavailable'
   | 'deletions_refused'
   | 'messages_invalid'
   | 'watch_events';
@@ -36,6 +37,7 @@ const HELP: Record<CounterName, string> = {
   syncs: 'registry listings compared with state',
   sync_dirty_services: 'services a sync found changed',
   registry_unavailable: 'runs that could not read the registry (nothing deleted)',
+  governance_unavailable: 'runs that could not read the governance rules (nothing written or deleted for governance)',
   deletions_refused: 'runs refused by the mass-deletion guard',
   messages_invalid: 'queue messages that failed validation (sent to the dead-letter queue)',
   watch_events: 'registry watch events received',
@@ -45,6 +47,8 @@ export class PipelineMetrics {
   readonly counters = new Map<CounterName, number>();
   /** push latency: first event of a debounce cycle → objects written, ms */
   readonly pushLatencyMs: number[] = [];
+  /** governance rules the last sync found mapped for no service (refused ones included); undefined until one ran with governance on */
+  governanceRulesNotMapped: number | undefined;
   #lastQueueAgeMs = 0;
   #queueAgeObserved = false;
 
@@ -81,6 +85,7 @@ export class PipelineMetrics {
     const out: Record<string, number> = {};
     for (const [k, v] of this.counters) out[k] = v;
     out['queue_age_ms'] = this.lastQueueAgeMs;
+    if (this.governanceRulesNotMapped !== undefined) out['governance_rules_not_mapped'] = this.governanceRulesNotMapped;
     const p = percentile(this.pushLatencyMs, 0.99);
     if (p !== undefined) out['push_latency_p99_ms'] = p;
     return out;
@@ -99,6 +104,9 @@ export class PipelineMetrics {
       if (v !== undefined) lines.push(`sc2mesh_push_latency_ms{quantile="${q}"} ${v}`);
     }
     lines.push(`sc2mesh_push_latency_ms_count ${this.pushLatencyMs.length}`);
+    if (this.governanceRulesNotMapped !== undefined) {
+      lines.push('# HELP sc2mesh_governance_rules_not_mapped governance rules the last sync mapped for no service', '# TYPE sc2mesh_governance_rules_not_mapped gauge', `sc2mesh_governance_rules_not_mapped ${this.governanceRulesNotMapped}`);
+    }
     for (const [k, v] of Object.entries(extra)) lines.push(`# TYPE sc2mesh_${k} gauge`, `sc2mesh_${k} ${v}`);
     return `${lines.join('\n')}\n`;
   }

@@ -22,6 +22,8 @@ import type { PipelineDeps, RegistryRead } from './contracts.ts';
 import { readLiveObjects } from './live-objects.ts';
 import { planService, type ServicePlan } from './service-plan.ts';
 import { executeServicePlan, type ServicePushResult } from './execute-plan.ts';
+import { governService, type GovernanceInput } from '../governance/index.ts';
+import { readGovernanceInput } from './governance-rules.ts';
 
 export type PushDeps = PipelineDeps;
 export type { ServiceOutcome, ServicePushResult } from './execute-plan.ts';
@@ -35,7 +37,7 @@ export interface PushOptions {
   reserveMs?: number;
 }
 
-export const DEFAULT_PUSH_CONCURRENCY = 8;
+export const DEFAULT_PUSH_CONCURRENCY = 16;
 
 export interface PushReport {
   results: ServicePushResult[];
@@ -58,15 +60,24 @@ function emptyResult(serviceKey: string, outcome: ServicePushResult['outcome'], 
   return { serviceKey, outcome, applied: 0, deleted: 0, conflicts: 0, refusedDeletes: 0, ...(reason === undefined ? {} : { reason }) };
 }
 
-/** Renders one service's current registrations; a skip keeps what was last published. */
-function desiredFor(serviceKey: string, details: readonly ServiceDetail[] | undefined, options: RenderOptions): { objects: IstioObject[]; warnings: string[] } | { skipped: string } {
+/**
+ * Renders one service's current registrations, with governance as the sync renders it
+ * (governService is what governRegistry does per service); a skip keeps what was last published.
+ */
+function desiredFor(
+  serviceKey: string,
+  details: readonly ServiceDetail[] | undefined,
+  options: RenderOptions,
+  governance: GovernanceInput | undefined,
+): { objects: IstioObject[]; warnings: string[] } | { skipped: string } {
   if (details === undefined || details.length === 0) return { objects: [], warnings: [] };
   const group = groupServices(details).find((g) => g.key === serviceKey);
   if (group === undefined) return { objects: [], warnings: [] };
   const result = renderService(group, options);
   if (!result.ok) return { skipped: result.skipped.reason };
   const skipped = result.service.skippedInstances.map((s) => `instance ${s.instanceId} not published: ${s.reason}`);
-  return { objects: result.service.objects, warnings: [...skipped, ...result.service.warnings] };
+  const objects = governance === undefined ? result.service.objects : governService(result.service, group, governance).objects;
+  return { objects, warnings: [...skipped, ...result.service.warnings] };
 }
 
 interface Candidate {
@@ -89,6 +100,19 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
   for (const key of keys) parseServiceKey(key); // a malformed key is a caller bug: fail loudly
 
   const read: RegistryRead = await deps.registry.readServices(keys);
+  // One rules read per batch. Rules unknown: no service of the batch is pushed (what is
+  // published stays, governance objects included), and each is retried.
+  let governance: GovernanceInput | undefined;
+  try {
+    governance = await readGovernanceInput(deps, deps.logger.child({ correlationId }));
+  } catch (error) {
+    const reason = `governance rules: ${(error as Error).message}`;
+    deps.logger.error({ correlationId, services: keys.length }, `${reason}; nothing pushed, retried later`);
+    for (const serviceKey of keys) report.results.push(emptyResult(serviceKey, 'failed', reason));
+    report.failedKeys.push(...keys);
+    deps.metrics.add('services_failed', keys.length);
+    return report;
+  }
   const { services: states, corrupt } = await deps.state.getServices(keys);
   const corruptVersions = new Map<string, number | undefined>();
   for (const c of corrupt) {
@@ -103,7 +127,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
       report.results.push(emptyResult(serviceKey, 'failed', `registry: ${unreadable}`));
       continue;
     }
-    const desired = desiredFor(serviceKey, read.services.get(serviceKey), deps.render);
+    const desired = desiredFor(serviceKey, read.services.get(serviceKey), deps.render, governance);
     if ('skipped' in desired) {
       deps.metrics.add('services_skipped');
       deps.logger.warn({ correlationId, serviceKey, reason: desired.skipped }, 'service skipped: bad registry data; its published objects are kept');
@@ -140,7 +164,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
       report.notStarted.push(candidate.serviceKey);
       return;
     }
-    results[index] = await pushOne(candidate, plan, deps, correlationId);
+    results[index] = await pushOne(candidate, plan, deps, correlationId, governance);
   });
   for (const r of results) if (r !== undefined) report.results.push(r);
   report.notStarted.sort();
@@ -164,7 +188,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
   return report;
 }
 
-async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, correlationId: string): Promise<ServicePushResult> {
+async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, correlationId: string, governance: GovernanceInput | undefined): Promise<ServicePushResult> {
   const condition = candidate.previous ?? (candidate.corruptVersion === undefined ? undefined : { version: candidate.corruptVersion });
   try {
     return await executeServicePlan({ serviceKey: candidate.serviceKey, plan, previous: candidate.previous, condition, removal: candidate.gone }, deps, correlationId);
@@ -186,7 +210,7 @@ async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, 
     const read = await deps.registry.readServices([candidate.serviceKey]);
     const unreadable = read.unreadable.get(candidate.serviceKey);
     if (unreadable !== undefined) return emptyResult(candidate.serviceKey, 'failed', `registry: ${unreadable}`);
-    const desired = desiredFor(candidate.serviceKey, read.services.get(candidate.serviceKey), deps.render);
+    const desired = desiredFor(candidate.serviceKey, read.services.get(candidate.serviceKey), deps.render, governance);
     if ('skipped' in desired) return emptyResult(candidate.serviceKey, 'skipped', desired.skipped);
     const gone = read.missing.has(candidate.serviceKey);
     const live = (await readLiveObjects(deps.cluster, [candidate.name])).get(candidate.name);

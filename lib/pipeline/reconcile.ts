@@ -17,6 +17,7 @@ import type { ServiceState, StateStore } from '../state/state-store.ts';
 import { AUDIT_SHARDS } from '../names/service-names.ts';
 import { decodeApplied, encodeApplied, hashesOf } from './applied-entry.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
+import { readGovernanceInput } from './governance-rules.ts';
 import type { LiveObject, PipelineDeps } from './contracts.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
@@ -110,7 +111,9 @@ export async function reconcile(
   let desired = options.desired;
   if (desired === undefined) {
     try {
-      desired = desiredState(await deps.registry.readAll(), deps.render);
+      const details = await deps.registry.readAll();
+      // Without the rules a resync would take every governance object for unwanted.
+      desired = desiredState(details, deps.render, await readGovernanceInput(deps, log));
     } catch (error) {
       deps.metrics.add('registry_unavailable');
       report.outcome = 'registry-unavailable';
@@ -202,7 +205,7 @@ export async function reconcile(
 
   const appliedGen = new Map<string, number | undefined>();
   const serviceOf = (o: IstioObject): string => wanted.get(keyOfObject(o))?.serviceKey ?? '';
-  // As the push does: a WorkloadEntry or DestinationRule without its ServiceEntry serves no
+  // As the push does: a WorkloadEntry, DestinationRule or VirtualService without its ServiceEntry serves no
   // caller, so a service whose ServiceEntry name someone else holds gets nothing at all.
   const blocked = new Set<string>();
   for (const key of foreign.keys()) if (key.startsWith('ServiceEntry/')) blocked.add(wanted.get(key)?.serviceKey ?? '');

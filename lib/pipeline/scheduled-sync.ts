@@ -62,6 +62,8 @@ export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: s
         repaired: audit?.applied ?? 0,
         auditDeleted: audit?.deleted ?? 0,
         conflicts: audit?.conflicts ?? 0,
+        // Status shows it with the run; a sync is not recorded for it alone (quiet minutes write nothing).
+        ...(desired?.governance === undefined ? {} : { governanceNotMapped: desired.governance.counts.notMapped + desired.governance.counts.rejected }),
       },
       ...(runMessage(sync, audit) === undefined ? {} : { message: runMessage(sync, audit) }),
     });

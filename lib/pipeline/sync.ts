@@ -10,7 +10,8 @@ import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard
 import type { StateStore } from '../state/state-store.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
-import type { RegistrySource } from './contracts.ts';
+import type { GovernanceSwitch, RegistrySource } from './contracts.ts';
+import { readGovernanceInput } from './governance-rules.ts';
 import type { PipelineMetrics } from './metrics.ts';
 
 export interface SyncDeps {
@@ -22,6 +23,7 @@ export interface SyncDeps {
   metrics: PipelineMetrics;
   logger: Logger;
   now: () => number;
+  governance?: GovernanceSwitch;
 }
 
 export type SyncOutcome = 'ok' | 'registry-unavailable' | 'removals-refused';
@@ -58,8 +60,12 @@ export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<S
   const log = deps.logger.child({ correlationId, run: 'sync' });
   deps.metrics.add('syncs');
   let details;
+  let governance;
   try {
     details = await deps.registry.readAll();
+    // Rules unknown: every service's governance objects are, so the sync enqueues nothing
+    // (a push would write them without the rules, or remove them).
+    governance = await readGovernanceInput(deps, log);
   } catch (error) {
     deps.metrics.add('registry_unavailable');
     const message = `registry unavailable: ${(error as Error).message}; nothing enqueued, nothing deleted`;
@@ -67,7 +73,12 @@ export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<S
     return { outcome: 'registry-unavailable', services: 0, dirty: [], removed: [], skipped: [], message };
   }
 
-  const desired = desiredState(details, deps.render);
+  const desired = desiredState(details, deps.render, governance);
+  if (desired.governance !== undefined) {
+    const c = desired.governance.counts;
+    deps.metrics.governanceRulesNotMapped = c.notMapped + c.rejected;
+    log.info({ rules: c.rules, exact: c.exact, approximate: c.approximate, notMapped: c.notMapped, rejected: c.rejected, disabled: c.disabled }, 'governance rules mapped');
+  }
   const listing = await deps.state.listServices();
   for (const c of listing.corrupt) log.error({ item: c }, 'corrupt state item; that service will be pushed afresh');
   const known = new Map(listing.items.map((s) => [s.serviceKey, s]));

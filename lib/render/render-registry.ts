@@ -2,7 +2,7 @@
 // may not claim one host (hosts fold case, as DNS does) or one object name.
 import type { ServiceDetail } from '../model/registry.ts';
 import type { IstioObject } from '../model/istio.ts';
-import { groupServices } from './service-group.ts';
+import { groupServices, type ServiceGroup } from './service-group.ts';
 import { renderService, type RenderedService, type SkippedService } from './render-service.ts';
 import type { RenderOptions } from './options.ts';
 
@@ -16,6 +16,8 @@ export interface RegistryRender {
   published: number;
   /** instances left out of rendered services for a bad endpoint (each service lists its own in `skippedInstances`) */
   instancesSkipped: number;
+  /** each rendered service's group, by key: what governance reads a service's versions and parts from */
+  groups: ReadonlyMap<string, ServiceGroup>;
 }
 
 /** The exact-case claimant wins a case-folded clash; otherwise the smallest key. */
@@ -49,8 +51,10 @@ function dropClashes(services: RenderedService[], skipped: SkippedService[], wha
 export function renderRegistry(details: readonly ServiceDetail[], options: RenderOptions): RegistryRender {
   const skipped: SkippedService[] = [];
   let services: RenderedService[] = [];
+  const groups = new Map<string, ServiceGroup>();
   for (const group of groupServices(details)) {
     const result = renderService(group, options);
+    groups.set(group.key, group);
     if (result.ok) services.push(result.service);
     else skipped.push(result.skipped);
   }
@@ -68,5 +72,5 @@ export function renderRegistry(details: readonly ServiceDetail[], options: Rende
     instancesSkipped += s.skippedInstances.length;
     for (const o of s.objects) objects.push(o);
   }
-  return { services, skipped, objects, instances, published, instancesSkipped };
+  return { services, skipped, objects, instances, published, instancesSkipped, groups };
 }

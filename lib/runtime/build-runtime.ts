@@ -1,7 +1,7 @@
 // Configuration → the pipeline's parts: one place that knows how each adapter is built,
 // so the Lambda functions, the watcher and the local runner stay wiring.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Sc2meshConfig } from '../config/index.ts';
+import { managedKinds, type Sc2meshConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { RegistryClient } from '../servicecenter/index.ts';
 import { loadClusterAccess, createKubeClusterWriter, type ClusterAccess } from '../kube/index.ts';
@@ -42,7 +42,7 @@ export async function createCluster(config: Sc2meshConfig, logger: Logger): Prom
     kubeConfig: access.kubeConfig,
     namespace: config.render.namespace,
     source: config.render.source,
-    kinds: config.render.destinationRules ? ['ServiceEntry', 'WorkloadEntry', 'DestinationRule'] : ['ServiceEntry', 'WorkloadEntry'],
+    kinds: managedKinds(config),
     rateLimit: config.kube.qps === 0 ? false : { qps: config.kube.qps, burst: config.kube.burst },
     timeoutMs: config.kube.timeoutMs,
     logger,
@@ -75,6 +75,7 @@ export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Lo
     clusterDescription: description,
     state: state.state,
     render: config.render,
+    governance: config.governance,
     guard: config.guard,
     metrics: new PipelineMetrics(),
     logger,

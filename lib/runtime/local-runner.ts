@@ -108,7 +108,11 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
   let reconciling: Promise<unknown> = Promise.resolve();
   const api = {
     token,
-    status: (runs: number) => collectStatus(runtime.state, runs, debouncer.snapshot()),
+    status: async (runs: number) => {
+      const summary = await collectStatus(runtime.state, runs, debouncer.snapshot());
+      const notMapped = runtime.metrics.governanceRulesNotMapped;
+      return notMapped === undefined ? summary : { ...summary, governance: { rulesNotMapped: notMapped } };
+    },
     reconcile: (o: { dryRun: boolean; force: boolean }) => {
       const run = reconciling.then(async () => {
         const content = await createContentReader(config);

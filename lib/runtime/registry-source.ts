@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { MicroService, MicroServiceInstance, ServiceDetail } from '../model/registry.ts';
 import { ErrorCodes, isRegistryError, type BatchFindResult, type FindKey, type NewService, type RegistryErrorInfo, type ServiceKey } from '../servicecenter/index.ts';
-import { RegistryReadError, type RegistryRead, type RegistrySource } from '../pipeline/contracts.ts';
+import { RegistryReadError, type GovernanceListing, type RegistryRead, type RegistrySource } from '../pipeline/contracts.ts';
 import { partsOf } from '../render/service-group.ts';
 import { parseServiceKey, serviceKeyOf } from '../names/service-names.ts';
 
@@ -21,6 +21,8 @@ export interface RegistrySourceClient {
   serviceExists(key: ServiceKey): Promise<string | undefined>;
   registerService(service: NewService): Promise<string>;
   findInstances(consumerId: string, keys: FindKey[]): Promise<BatchFindResult>;
+  /** absent: the source cannot read governance rules (the pipeline then refuses governance.enabled) */
+  listGovernance?(): Promise<GovernanceListing>;
 }
 
 export interface RegistrySourceOptions {
@@ -55,6 +57,7 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
   const logger = options.logger ?? silentLogger;
   const consumerVersion = options.consumerVersion ?? CONSUMER_VERSION;
   const pageSize = options.findPageSize ?? DEFAULT_FIND_PAGE;
+  const listGovernance = client.listGovernance?.bind(client);
   /** consumer serviceId per `${environment}\0${appId}` */
   const consumers = new Map<string, string>();
   /** a serviceId's version never changes: looked up once when an instance lacks it */
@@ -182,6 +185,18 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
       }
       return read;
     },
+
+    ...(listGovernance === undefined
+      ? {}
+      : {
+          async readGovernance() {
+            try {
+              return await listGovernance();
+            } catch (error) {
+              throw unavailable(error);
+            }
+          },
+        }),
 
     async listServiceKeys() {
       let services: MicroService[];

@@ -8,8 +8,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import type { Sc2meshConfig } from '../config/index.ts';
-import type { IstioKind } from '../model/istio.ts';
+import { managedKinds, type Sc2meshConfig } from '../config/index.ts';
+import { isIstioKind, type IstioKind } from '../model/istio.ts';
 import { loadClusterAccess, PLURALS } from '../kube/index.ts';
 import { listManifests } from '../output/manifest-folder.ts';
 import type { ClusterContentReader, LiveContent } from '../pipeline/reconcile.ts';
@@ -37,9 +37,6 @@ function toContent(kind: IstioKind, raw: unknown, namespace: string): LiveConten
   };
 }
 
-export function managedKinds(config: Sc2meshConfig): IstioKind[] {
-  return config.render.destinationRules ? ['ServiceEntry', 'WorkloadEntry', 'DestinationRule'] : ['ServiceEntry', 'WorkloadEntry'];
-}
 
 /** The manifests folder (`--out DIR`): every file, parsed. */
 export function folderContentReader(root: string): ClusterContentReader {
@@ -54,7 +51,7 @@ export function folderContentReader(root: string): ClusterContentReader {
           continue;
         }
         const kind = (raw as { kind?: unknown } | null)?.kind;
-        if (kind !== 'ServiceEntry' && kind !== 'WorkloadEntry' && kind !== 'DestinationRule') continue;
+        if (!isIstioKind(kind)) continue;
         // A file's place names its namespace even when its metadata does not.
         const c = toContent(kind, raw, file.split('/')[0] ?? '');
         if (c !== undefined) page.push(c);

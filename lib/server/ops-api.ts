@@ -43,6 +43,8 @@ export interface StatusSummary {
   pushFailures: PushFailure[];
   /** set when a running `sc2mesh run` answered */
   servedBy?: { pid: number; opsUrl: string };
+  /** from the running `sc2mesh run`'s last sync, with governance on: rules mapped for no service (refused ones included) */
+  governance?: { rulesNotMapped: number };
 }
 
 export const PUSH_FAILURE_WINDOW = 100;

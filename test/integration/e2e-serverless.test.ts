@@ -77,8 +77,6 @@ beforeAll(async () => {
     SC2MESH_DEBOUNCE_MAX_DELAY_MS: '1000',
     SC2MESH_SERVER_PORT: '0',
     SC2MESH_LOG_LEVEL: 'silent',
-    // EMF lines are checked in lambda-metrics.test.ts; here they would only be noise
-    POWERTOOLS_METRICS_DISABLED: 'true',
   };
   // Hermetic: no SC2MESH_* setting of the developer's shell reaches the handlers.
   for (const name of Object.keys(process.env)) if (name.startsWith('SC2MESH_') && name !== 'SC2MESH_SHARED_DIR') delete process.env[name];

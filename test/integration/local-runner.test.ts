@@ -144,7 +144,7 @@ describe('sc2mesh demo', () => {
       expect(code).toBe(0);
       const summary = JSON.parse(text) as { ok: boolean; steps: { name: string; ok: boolean; latencyMs: number }[]; problems: string[]; manifests: number };
       expect(summary.ok).toBe(true);
-      expect(summary.steps.map((s) => s.name)).toEqual(['scale up', 'instance DOWN', 'heartbeat expired', 'new version', 'scale down']);
+      expect(summary.steps.map((s) => s.name)).toEqual(['scale up', 'instance DOWN', 'heartbeat expired', 'new version', 'scale down', 'retry rule', 'fault rule', 'load-balance rule']);
       for (const s of summary.steps) {
         expect(s.ok).toBe(true);
         expect(s.latencyMs).toBeGreaterThan(0);

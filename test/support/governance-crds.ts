@@ -1,14 +1,13 @@
-// Checks governance's objects the way an API server would: VirtualService (v1) and
-// EnvoyFilter (v1alpha3) against their CRDs in ../shared (schema, pruning, CEL), and
-// DestinationRule through the project's validator. The validator itself knows only the
-// kinds sc2mesh writes today, so the two new kinds run its CRD pipeline here under a kind
-// its type-meta layer accepts, with apiVersion and kind checked on the side. Without
-// ../shared the typed models' compiled value checks stand in, as in the validator, but
-// neither CEL rules nor unknown fields are checked then.
+// Checks governance's objects the way an API server would: DestinationRule and
+// VirtualService through the project's validator, EnvoyFilter (v1alpha3) against its CRD
+// in ../shared (schema, pruning, CEL). The validator knows only the kinds the pipeline
+// writes, and the EnvoyFilter is not one of them (render prints it; nothing applies it),
+// so it runs the validator's CRD pipeline here under a kind its type-meta layer accepts,
+// with apiVersion and kind checked on the side. Without ../shared the typed model's
+// compiled value checks stand in, but neither CEL rules nor unknown fields are checked then.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
-import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { istioReferenceDir, resolveSharedDir } from '../../lib/istio-validator/crd-files.ts';
@@ -22,7 +21,6 @@ const CrdSchema = z.looseObject({
 });
 
 const KINDS = {
-  VirtualService: { file: 'virtualservices.crd.yaml', apiVersion: 'networking.istio.io/v1', version: 'v1' },
   EnvoyFilter: { file: 'envoyfilters.crd.yaml', apiVersion: 'networking.istio.io/v1alpha3', version: 'v1alpha3' },
 } as const;
 type NewKind = keyof typeof KINDS;
@@ -46,8 +44,7 @@ function crdCheck(kind: NewKind, dir: string): Check | undefined {
 function modelCheck(kind: NewKind): Check {
   return (obj) => {
     try {
-      if (kind === 'VirtualService') new VirtualService(obj as unknown as ConstructorParameters<typeof VirtualService>[0]).validate();
-      else new EnvoyFilter(obj as unknown as ConstructorParameters<typeof EnvoyFilter>[0]).validate();
+      new EnvoyFilter(obj as unknown as ConstructorParameters<typeof EnvoyFilter>[0]).validate();
       return [];
     } catch (error) {
       return [error instanceof Error ? error.message : String(error)];
@@ -59,14 +56,14 @@ const dir = istioReferenceDir(resolveSharedDir());
 const checks = new Map<NewKind, Check>((Object.keys(KINDS) as NewKind[]).map((kind) => [kind, crdCheck(kind, dir) ?? modelCheck(kind)]));
 
 /** True when the CRDs were found: CEL rules and unknown fields are checked. */
-export const governanceCrdsFound = existsSync(path.join(dir, KINDS.VirtualService.file)) && existsSync(path.join(dir, KINDS.EnvoyFilter.file));
+export const governanceCrdsFound = existsSync(path.join(dir, KINDS.EnvoyFilter.file)) && loadIstioValidator({ quiet: true }).celEnabled;
 
 /** Problems of one object, as the API server would word them; empty when it would be accepted. */
 export function governanceObjectProblems(obj: unknown): string[] {
   const o = obj as Record<string, unknown>;
   const kind = o['kind'];
-  if (kind === 'DestinationRule') return loadIstioValidator({ quiet: true }).validate(obj, { strictUnknownFields: true }).causes.map((c) => c.message);
-  if (kind !== 'VirtualService' && kind !== 'EnvoyFilter') return [`kind: unexpected ${JSON.stringify(kind)}`];
+  if (kind === 'DestinationRule' || kind === 'VirtualService') return loadIstioValidator({ quiet: true }).validate(obj, { strictUnknownFields: true }).causes.map((c) => c.message);
+  if (kind !== 'EnvoyFilter') return [`kind: unexpected ${JSON.stringify(kind)}`];
   const problems: string[] = [];
   if (o['apiVersion'] !== KINDS[kind].apiVersion) problems.push(`apiVersion: must be ${KINDS[kind].apiVersion} (got ${JSON.stringify(o['apiVersion'])})`);
   problems.push(...(checks.get(kind) as Check)(o));

@@ -3,7 +3,7 @@
 // every version, so a version without instances is not seen; a service not in the dump is
 // missing.
 import type { ServiceDetail } from '../../lib/model/registry.ts';
-import { RegistryReadError, type RegistryRead, type RegistrySource } from '../../lib/pipeline/contracts.ts';
+import { RegistryReadError, type GovernanceListing, type RegistryRead, type RegistrySource } from '../../lib/pipeline/contracts.ts';
 import { partsOf } from '../../lib/render/service-group.ts';
 import { serviceKeyOf } from '../../lib/names/service-names.ts';
 
@@ -14,6 +14,11 @@ export class StaticRegistrySource implements RegistrySource {
   reads = 0;
   /** whole-registry reads (dump or listing) */
   fullReads = 0;
+  /** governance answers per kind, as GET /v1/{project}/gov/{kind} gives them; a test edits them between runs */
+  governance: GovernanceListing = { lists: {}, unavailable: [] };
+  /** only the governance API fails */
+  governanceDown = false;
+  governanceReads = 0;
   constructor(details: ServiceDetail[] = []) {
     this.details = details;
   }
@@ -42,6 +47,12 @@ export class StaticRegistrySource implements RegistrySource {
     }
     for (const key of wanted) if (!read.services.has(key)) read.missing.add(key);
     return read;
+  }
+
+  async readGovernance(): Promise<GovernanceListing> {
+    this.governanceReads++;
+    if (this.down || this.governanceDown) throw new RegistryReadError('governance: connect ECONNREFUSED 127.0.0.1:30100');
+    return structuredClone(this.governance);
   }
 
   async listServiceKeys(): Promise<Set<string>> {

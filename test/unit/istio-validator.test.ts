@@ -75,6 +75,24 @@ function destinationRule(spec: Json = {}): Json {
   };
 }
 
+/** As governance writes one: a retry route and a fault route for the provider's host. */
+function virtualService(spec: Json = {}): Json {
+  const host = 'orders.default.servicecomb';
+  return {
+    apiVersion: API,
+    kind: 'VirtualService',
+    metadata: { name: 'orders', namespace: 'mesh' },
+    spec: {
+      hosts: [host],
+      http: [
+        { name: 'api', match: [{ uri: { prefix: '/api' } }], route: [{ destination: { host } }], retries: { attempts: 3, perTryTimeout: '2s', retryOn: '5xx' } },
+        { name: 'every', route: [{ destination: { host } }], fault: { abort: { httpStatus: 503, percentage: { value: 10 } } } },
+      ],
+      ...spec,
+    },
+  };
+}
+
 function fields(causes: readonly ValidationCause[]): string[] {
   return causes.map((c) => c.field);
 }
@@ -106,6 +124,7 @@ describe('istio-validator with the shared CRDs', () => {
       ],
       ['WorkloadEntry', workloadEntry()],
       ['DestinationRule with subsets', destinationRule()],
+      ['VirtualService with retries and a fault', virtualService()],
     ];
     it.each(valid)('%s', (_name, obj) => {
       expect(validator.validate(obj, { strictUnknownFields: true })).toEqual({ causes: [], warnings: [] });
@@ -164,7 +183,7 @@ describe('istio-validator with the shared CRDs', () => {
     });
 
     it('rejects a kind it does not know', () => {
-      const { causes } = validator.validate({ ...serviceEntry(), kind: 'VirtualService' });
+      const { causes } = validator.validate({ ...serviceEntry(), kind: 'Gateway' });
       expect(causes).toEqual([expect.objectContaining({ field: 'kind', reason: 'FieldValueNotSupported' })]);
     });
   });
@@ -370,6 +389,25 @@ describe('istio-validator with the shared CRDs', () => {
     });
   });
 
+  describe('VirtualService rules', () => {
+    it('rejects a per-try timeout below 1ms (CEL)', () => {
+      const host = 'orders.default.servicecomb';
+      const vs = virtualService({ http: [{ name: 'api', route: [{ destination: { host } }], retries: { attempts: 2, perTryTimeout: '500us' } }] });
+      expect(validator.validate(vs).causes).toEqual([
+        {
+          field: 'spec.http[0].retries.perTryTimeout',
+          reason: 'FieldValueInvalid',
+          message: 'spec.http[0].retries.perTryTimeout: Invalid value: "string": must be a valid duration greater than 1ms',
+        },
+      ]);
+    });
+
+    it('reports a field the CRD does not know', () => {
+      const vs = virtualService({ retriesEverywhere: true });
+      expect(validator.validate(vs, { strictUnknownFields: true }).causes.map((c) => c.field)).toEqual(['spec.retriesEverywhere']);
+    });
+  });
+
   describe('unknown fields', () => {
     const withUnknown = (): Json => {
       const se = serviceEntry();
@@ -457,8 +495,8 @@ describe('CEL rule compilation', () => {
   it('compiles every rule in the shared CRDs', () => {
     const schemas = loadCrdSchemas(resolveSharedDir());
     const counts = [...(schemas ?? new Map()).values()].map((props) => compileCelRules(buildSchemaNode(props))?.expressionCount ?? 0);
-    // ServiceEntry, WorkloadEntry and DestinationRule each have rules.
-    expect(counts).toHaveLength(3);
+    // ServiceEntry, WorkloadEntry, DestinationRule and VirtualService each have rules.
+    expect(counts).toHaveLength(4);
     expect(counts.every((n) => n > 0)).toBe(true);
   });
 });
@@ -497,7 +535,7 @@ describe('istio-validator without the shared CRDs', () => {
   });
 
   it('still accepts valid objects', () => {
-    for (const obj of [serviceEntry(), inlineServiceEntry([{ address: '2001:db8::7', ports: { http: 80 } }]), workloadEntry(), destinationRule()]) {
+    for (const obj of [serviceEntry(), inlineServiceEntry([{ address: '2001:db8::7', ports: { http: 80 } }]), workloadEntry(), destinationRule(), virtualService()]) {
       expect(validator.validate(obj, { strictUnknownFields: true })).toEqual({ causes: [], warnings: [] });
     }
   });

@@ -18,7 +18,7 @@ export interface ObjectContent {
 /** `Kind/name` → content */
 export type ClusterView = Record<string, ObjectContent>;
 
-const KIND_OF_PLURAL: Record<string, IstioKind> = { serviceentries: 'ServiceEntry', workloadentries: 'WorkloadEntry', destinationrules: 'DestinationRule' };
+const KIND_OF_PLURAL: Record<string, IstioKind> = { serviceentries: 'ServiceEntry', workloadentries: 'WorkloadEntry', destinationrules: 'DestinationRule', virtualservices: 'VirtualService' };
 
 export function clusterView(kube: KubeApiServer, namespace: string, kinds: readonly IstioKind[]): ClusterView {
   const view: ClusterView = {};

@@ -30,9 +30,10 @@ const NAMES: Record<IstioKind, { plural: string; singular: string; shortNames: s
   ServiceEntry: { plural: 'serviceentries', singular: 'serviceentry', shortNames: ['se'] },
   WorkloadEntry: { plural: 'workloadentries', singular: 'workloadentry', shortNames: ['we'] },
   DestinationRule: { plural: 'destinationrules', singular: 'destinationrule', shortNames: ['dr'] },
+  VirtualService: { plural: 'virtualservices', singular: 'virtualservice', shortNames: ['vs'] },
 };
 
-export const SERVED_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry', 'DestinationRule'];
+export const SERVED_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry', 'DestinationRule', 'VirtualService'];
 
 export interface ResourceCatalog {
   byPlural: ReadonlyMap<string, ResourceType>;

@@ -1,6 +1,6 @@
 // A validating Kubernetes API server for tests: plain HTTP on 127.0.0.1, reached through
 // a kubeconfig by the real client (or kubectl). It serves networking.istio.io/v1
-// serviceentries, workloadentries and destinationrules with the semantics a client can
+// serviceentries, workloadentries, destinationrules and virtualservices with the semantics a client can
 // observe on EKS — validation against the real CRDs and CEL rules (422 with causes),
 // resourceVersion conflicts, managedFields and server-side apply conflicts, label
 // selectors, pagination, metadata-only lists — plus fault injection and a request log.

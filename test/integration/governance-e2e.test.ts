@@ -133,4 +133,23 @@ describe('governance through the local runner', () => {
       await runner.stop();
     }
   }, 60_000);
+
+  it('diff --governance-enabled shows what turning governance on would write, and writes nothing', async () => {
+    const off = await loadConfig({ env: {}, flags: { 'registry.addresses': [sim.baseUrl], 'kube.kubeconfig': kube.kubeconfigPath, 'kube.qps': 0, 'state.dir': stateDir, 'server.port': 0, 'log.level': 'silent' } });
+    const runner = await startLocalRunner(off, { logger: silentLogger, watch: false, periodicSync: false });
+    await runner.flush();
+    await runner.stop();
+    await gov('POST', '/match-group', { name: 'to-cart', selector: SHOP, spec: { alias: 'to-cart', matches: [{ name: 'all', serviceName: 'orders' }] } });
+    await gov('POST', '/retry', { name: 'to-cart', selector: SHOP, spec: { maxAttempts: 2 } });
+    const target = ['--registry', sim.baseUrl, '--kubeconfig', kube.kubeconfigPath, '--kube-qps', '0', '--state-dir', stateDir];
+
+    const as = await runCli(['diff', ...target]);
+    expect([as.code, as.stdout]).toEqual([0, expect.stringContaining('would write 0 objects')]);
+    kube.requestLog.clear();
+    const on = await runCli(['diff', ...target, '--governance-enabled']);
+    expect(on.code).toBe(1);
+    expect(on.stdout).toMatch(/~ apply {4}VirtualService\/sc2mesh\/orders-/);
+    expect(kube.requestLog.mutating()).toEqual([]);
+    expect(named('VirtualService', 'orders-')).toBeUndefined();
+  }, 60_000);
 });

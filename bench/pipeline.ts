@@ -232,7 +232,7 @@ async function readUnitsRun(services: number): Promise<Pick<PipelineBench, 'dyna
     // State as a converged deployment holds it: what a push would have recorded per service.
     const desired = desiredState(registry.details, resolveRenderOptions({ namespace: 'bench', source: 'bench' }));
     const at = Date.now();
-    const records: ServiceRecord[] = [...desired.services.values()].map((s) => ({ serviceKey: s.serviceKey, registryHash: s.hash, objects: objectHashes(s.objects), lastPushAt: at }));
+    const records: ServiceRecord[] = [...desired.services.values()].map((s) => ({ serviceKey: s.serviceKey, objectsHash: s.hash, objects: objectHashes(s.objects), lastPushAt: at }));
     await rig.state.importServices(records);
     rig.state.resetMetrics();
     const started = performance.now();

@@ -1,6 +1,6 @@
 // Carries out one service's plan and records what was applied: writes, then the deletions
 // the guard allows, then one conditional state write. What state records is what the
-// cluster holds for the service; its registryHash says whether the next sync has anything
+// cluster holds for the service; its objectsHash says whether the next sync has anything
 // left to do: it equals the render's hash once the service has converged, counting an
 // object under a name a foreign object holds as done (a conflict is reported on every
 // push of the service and by resync, not retried every minute; a service whose
@@ -118,7 +118,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
     if (item.condition !== undefined) await deps.state.deleteService(serviceKey, item.condition);
   } else {
     await deps.state.putService(
-      { serviceKey, registryHash: desiredHashOf({ ...hashesOf(next), ...(blocked ? plan.desiredHashes : conflicted) }), objects: next, lastPushAt: now, lastPushCorrelationId: correlationId, ...(unsettledAt === undefined ? {} : { unsettledAt }) },
+      { serviceKey, objectsHash: desiredHashOf({ ...hashesOf(next), ...(blocked ? plan.desiredHashes : conflicted) }), objects: next, lastPushAt: now, lastPushCorrelationId: correlationId, ...(unsettledAt === undefined ? {} : { unsettledAt }) },
       item.condition,
     );
   }

@@ -67,7 +67,7 @@ describe('pushServices', () => {
     // The generation the cluster gave each object is remembered: it is how a hand edit shows.
     const record = await p.state.getService(key);
     for (const k of expected) expect(record?.objects[k]).toMatch(new RegExp(`@${p.cluster.generationOf(k)}$`));
-    expect(record?.registryHash).toBe(desiredState(p.registry.details, p.render).services.get(key)?.hash);
+    expect(record?.objectsHash).toBe(desiredState(p.registry.details, p.render).services.get(key)?.hash);
   });
 
   it('pushing an unchanged registry again makes no cluster write and no state write', async () => {

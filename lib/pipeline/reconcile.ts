@@ -259,7 +259,7 @@ export async function reconcile(
       } else {
         // A repair settles nothing: a late write may still land, so the mark stays for the sync.
         const unsettled = previous?.unsettledAt === undefined ? {} : { unsettledAt: previous.unsettledAt };
-        await deps.state.putService({ serviceKey, registryHash: desiredHashOf(hashesOf(objects)), objects, lastPushAt: deps.now(), lastPushCorrelationId: correlationId, ...unsettled }, previous);
+        await deps.state.putService({ serviceKey, objectsHash: desiredHashOf(hashesOf(objects)), objects, lastPushAt: deps.now(), lastPushCorrelationId: correlationId, ...unsettled }, previous);
       }
     } catch (error) {
       // A push recorded this service meanwhile; it converged it too, so nothing is lost.

@@ -21,7 +21,7 @@ function live(kind: IstioKind, name: string, hash: string, generation?: number):
 }
 
 function state(objects: Record<string, string>): ServiceState {
-  return { serviceKey: '/app/svc', registryHash: 'x', objects, lastPushAt: 0, objectCount: Object.keys(objects).length, version: 1, objectsRef: '', objectsChunks: 0 };
+  return { serviceKey: '/app/svc', objectsHash: 'x', objects, lastPushAt: 0, objectCount: Object.keys(objects).length, version: 1, objectsRef: '', objectsChunks: 0 };
 }
 
 const se = obj('ServiceEntry', 'svc', 'h-se');

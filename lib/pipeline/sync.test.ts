@@ -164,7 +164,7 @@ describe('an unsettled service (a write whose outcome is unknown)', () => {
       p.clock.ms = t0 + after;
       const report = await syncOnce(p, `s+${after}`);
       // Dirty although the registry matches what state records.
-      expect(report.desired?.services.get(key)?.hash).toBe((await p.state.getService(key))?.registryHash);
+      expect(report.desired?.services.get(key)?.hash).toBe((await p.state.getService(key))?.objectsHash);
       expect(report.dirty).toEqual([key]);
       p.queue.clear();
     }
@@ -215,7 +215,7 @@ describe('an unsettled service (a write whose outcome is unknown)', () => {
     p.clock.ms = t0 + 20_000;
     const sync = await syncOnce(p, 's');
     // Nothing changed in the registry since the last push: only the mark sends it again.
-    expect(sync.desired?.services.get(key)?.hash).toBe((await p.state.getService(key))?.registryHash);
+    expect(sync.desired?.services.get(key)?.hash).toBe((await p.state.getService(key))?.objectsHash);
     expect(sync.dirty).toEqual([key]);
     const push = await pushServices(p.queue.keys(), p, 'p');
     expect(push.results[0]).toMatchObject({ outcome: 'pushed', deleted: 1 });

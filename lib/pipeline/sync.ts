@@ -88,7 +88,7 @@ export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<S
   for (const [key, service] of desired.services) {
     const record = known.get(key);
     // An unsettled service is pushed again until a late write can no longer land.
-    if ((record?.registryHash ?? EMPTY_HASH) !== service.hash || record?.unsettledAt !== undefined) dirty.push(key);
+    if ((record?.objectsHash ?? EMPTY_HASH) !== service.hash || record?.unsettledAt !== undefined) dirty.push(key);
   }
   const removed: string[] = [];
   let removedObjects = 0;

@@ -89,10 +89,10 @@ function check<S extends z.ZodType>(schema: S, item: Item): { ok: true; value: z
 }
 
 /** Attributes of a summary item that are not ServiceRecord fields of a caller's. */
-const SUMMARY_ATTRIBUTES = new Set([PK, SK, 'objectCount', 'objectsRef', 'objectsChunks', 'version']);
+const SUMMARY_ATTRIBUTES = new Set([PK, SK, 'registryHash', 'objectCount', 'objectsRef', 'objectsChunks', 'version']);
 /** Written by older versions and read by nobody: dropped on the way in. */
 const RETIRED_ATTRIBUTES = new Set(['registryRevision']);
-const RECORD_FIELDS = new Set(['serviceKey', 'registryHash', 'objects', 'lastPushAt', 'lastPushCorrelationId']);
+const RECORD_FIELDS = new Set(['serviceKey', 'objectsHash', 'objects', 'lastPushAt', 'lastPushCorrelationId']);
 
 /**
  * The fields of a record beyond the ones this module knows, so that an optional field
@@ -114,7 +114,7 @@ export function summaryFromItem(item: Item): { ok: true; value: ServiceSummary }
   const s: ServiceSummary = {
     ...recordExtras(i),
     serviceKey: i[SK],
-    registryHash: i.registryHash,
+    objectsHash: i.registryHash,
     lastPushAt: i.lastPushAt,
     objectCount: i.objectCount,
     version: i.version,
@@ -136,7 +136,8 @@ export function summaryToItem(record: ServiceRecord, meta: { version: number; ob
     ...recordExtras(record),
     [PK]: PARTITION.service,
     [SK]: record.serviceKey,
-    registryHash: record.registryHash,
+    // stored under the attribute name it always had: tables written by older versions read as they are
+    registryHash: record.objectsHash,
     lastPushAt: record.lastPushAt,
     lastPushCorrelationId: record.lastPushCorrelationId,
     objectCount: Object.keys(record.objects).length,
@@ -207,7 +208,7 @@ const ServiceRecordSchema = z.object({
     .string()
     .min(1)
     .refine((k) => Buffer.byteLength(k) <= MAX_SERVICE_KEY_BYTES, { message: `longer than ${MAX_SERVICE_KEY_BYTES} bytes` }),
-  registryHash: hash,
+  objectsHash: hash,
   objects: z.record(z.string().min(1), hash),
   lastPushAt: epochMs,
   lastPushCorrelationId: z.string().min(1).optional(),

@@ -19,12 +19,12 @@ stateStoreContract('memory', async ({ clock, reported }) => {
 describe('memory store', () => {
   it('hands out copies: a caller changing what it read changes nothing stored', async () => {
     const store = createMemoryStateStore();
-    await store.putService({ serviceKey: 'p/a/b', registryHash: 'h1', objects: { 'ServiceEntry/mesh/b': '1111' }, lastPushAt: 1 }, undefined);
+    await store.putService({ serviceKey: 'p/a/b', objectsHash: 'h1', objects: { 'ServiceEntry/mesh/b': '1111' }, lastPushAt: 1 }, undefined);
     const read = await store.getService('p/a/b');
     if (read === undefined) throw new Error('missing');
     read.objects['WorkloadEntry/mesh/b-1'] = '2222';
-    read.registryHash = 'mutated';
-    expect(await store.getService('p/a/b')).toMatchObject({ registryHash: 'h1', objects: { 'ServiceEntry/mesh/b': '1111' } });
+    read.objectsHash = 'mutated';
+    expect(await store.getService('p/a/b')).toMatchObject({ objectsHash: 'h1', objects: { 'ServiceEntry/mesh/b': '1111' } });
   });
 
   it('throws CorruptStateError for a cycle whose version is unreadable too', async () => {

@@ -6,7 +6,7 @@ import type { PreviousService, RunRecord, ServiceRecord, ServiceState, StoredRun
 export const DEFAULT_RUN_RETENTION_MS = 7 * 86_400_000;
 
 export function isFullState(previous: PreviousService): previous is ServiceState {
-  return 'registryHash' in previous;
+  return 'objectsHash' in previous;
 }
 
 export function sameObjects(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
@@ -31,7 +31,7 @@ function canonical(value: unknown): string {
 /** Whether `next` would store nothing new over `previous` (lastPush* do not count). */
 export function sameContent(previous: ServiceState, next: ServiceRecord): boolean {
   return (
-    previous.registryHash === next.registryHash &&
+    previous.objectsHash === next.objectsHash &&
     sameObjects(previous.objects, next.objects) &&
     canonical(recordExtras(previous)) === canonical(recordExtras(next))
   );

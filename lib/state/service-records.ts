@@ -226,7 +226,7 @@ export function createServiceRecords({ table, now, logger, report }: ServiceReco
     const holdsObjects = !isFullState(previous) || previous.objectsChunks > 0 || (await objectItemsOf(serviceKey)).length > 0;
     if (holdsObjects) {
       const lastPushAt = isFullState(previous) ? previous.lastPushAt : now();
-      const release = summaryToItem({ serviceKey, registryHash: DELETING_HASH, objects: {}, lastPushAt }, { version: version + 1, objectsRef: '', objectsChunks: 0 });
+      const release = summaryToItem({ serviceKey, objectsHash: DELETING_HASH, objects: {}, lastPushAt }, { version: version + 1, objectsRef: '', objectsChunks: 0 });
       if (!(await table.conditionalPut(release, version))) throw stale(serviceKey, previous.version);
       version++;
       // Not best effort: if this fails the summary stays (holding no objects) and the

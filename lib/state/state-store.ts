@@ -14,8 +14,12 @@ import type { Cycle } from '../debounce/cycle.ts';
  */
 export interface ServiceRecord {
   serviceKey: string;
-  /** hash of the registry's view of the service, as the sync computes it */
-  registryHash: string;
+  /**
+   * Hash over the content hashes of the service's objects (desiredHashOf): the sync renders
+   * the registry, hashes the same way and pushes the service when the two differ. Stored as
+   * the DynamoDB attribute `registryHash`, its name before it was named for what it hashes.
+   */
+  objectsHash: string;
   /** objectKey → short content hash of every object applied for this service */
   objects: Record<string, string>;
   lastPushAt: number;

@@ -3,7 +3,7 @@
 // the code asks is one Query or one GetItem:
 //
 //   pk      sk                                  item
-//   SVC     <serviceKey>                        service summary: registryHash, version, ...
+//   SVC     <serviceKey>                        service summary: registryHash (ServiceRecord.objectsHash), version, ...
 //   OBJ     <serviceKey>#<ref>#<chunk>          per-object content hashes of one service
 //                                               (ref = <version>.<random>, see items.ts)
 //   CYCLE   <name>                              debounce cycle state (CAS on version)

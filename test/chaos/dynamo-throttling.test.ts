@@ -76,15 +76,15 @@ describe(`DynamoDB throttling during an event storm (seed ${SEED})`, () => {
     const client = localDynamoClient(proxy.url);
     try {
       const state = createDynamoStateStore({ client, tableName: TABLE });
-      await state.putService({ serviceKey: '/chaos/lost-answer', registryHash: 'h1', objects: { 'WorkloadEntry/sc2mesh/a': 'aaaa' }, lastPushAt: 1 }, undefined);
+      await state.putService({ serviceKey: '/chaos/lost-answer', objectsHash: 'h1', objects: { 'WorkloadEntry/sc2mesh/a': 'aaaa' }, lastPushAt: 1 }, undefined);
       const previous = await state.getService('/chaos/lost-answer');
       proxy.inject({ rate: 1, count: 1, operations: ['PutItem'], faults: ['InternalServerError-after-effect'] });
       const objects = { 'WorkloadEntry/sc2mesh/a': 'bbbb', 'WorkloadEntry/sc2mesh/b': 'cccc' };
-      const put = await state.putService({ serviceKey: '/chaos/lost-answer', registryHash: 'h2', objects, lastPushAt: 2 }, previous);
+      const put = await state.putService({ serviceKey: '/chaos/lost-answer', objectsHash: 'h2', objects, lastPushAt: 2 }, previous);
       proxy.clear();
       expect(proxy.stats().faults['PutItem']).toBeGreaterThan(0);
       expect(put).toEqual({ written: true, version: 2 });
-      expect(await state.getService('/chaos/lost-answer')).toMatchObject({ registryHash: 'h2', version: 2, objects });
+      expect(await state.getService('/chaos/lost-answer')).toMatchObject({ objectsHash: 'h2', version: 2, objects });
       // and the superseded object items went, as after any write
       expect((await state.listServicesWithObjects()).orphans.filter((o) => o.sk.startsWith('/chaos/lost-answer#'))).toEqual([]);
     } finally {

@@ -18,7 +18,7 @@ stateStoreContract('DynamoDB (dynalite)', async ({ clock, reported }) => {
     // hand edits: a hash that is a number, a cycle time that is a word
     corrupt: (kind, key, version) =>
       kind === 'service'
-        ? put({ pk: 'SVC', sk: key, registryHash: 42, lastPushAt: 1, objectCount: 0, objectsRef: '', objectsChunks: 0, version })
+        ? put({ pk: 'SVC', sk: key, objectsHash: 42, lastPushAt: 1, objectCount: 0, objectsRef: '', objectsChunks: 0, version })
         : put({ pk: 'CYCLE', sk: key, state: { firstEventAt: 'soon', keys: [] }, version, updatedAt: 1 }),
     close: () => db.close(),
   };

@@ -81,8 +81,8 @@ beforeEach(() => {
   crashing = crashingStore(db.endpoint);
 });
 
-function record(serviceKey: string, objects: Record<string, string>, registryHash = 'aaaaaaaaaaaaaaaa'): ServiceRecord {
-  return { serviceKey, registryHash, objects, lastPushAt: clock, lastPushCorrelationId: 'corr-1' };
+function record(serviceKey: string, objects: Record<string, string>, objectsHash = 'aaaaaaaaaaaaaaaa'): ServiceRecord {
+  return { serviceKey, objectsHash, objects, lastPushAt: clock, lastPushCorrelationId: 'corr-1' };
 }
 
 function orphansOf(serviceKey: string, listing: FullListing): FullListing['orphans'] {
@@ -95,7 +95,7 @@ describe('object items (what only DynamoDB has)', () => {
     await store.putService(r, undefined);
     const prev = await store.getService(r.serviceKey);
     store.resetMetrics();
-    expect(await store.putService({ ...r, registryHash: 'bbbbbbbbbbbbbbbb' }, prev)).toEqual({ written: true, version: 2 });
+    expect(await store.putService({ ...r, objectsHash: 'bbbbbbbbbbbbbbbb' }, prev)).toEqual({ written: true, version: 2 });
     expect(store.metrics.writes).toBe(1);
     expect(store.metrics.writeUnits).toBe(1);
   });
@@ -152,8 +152,8 @@ describe('object items (what only DynamoDB has)', () => {
     expect(old).not.toHaveProperty('registryRevision');
     expect(old?.objects).toEqual({ 'ServiceEntry/mesh/o': '1111111111111111' });
     if (old === undefined) throw new Error('missing');
-    expect(await store.putService({ serviceKey: key, registryHash: 'aaaaaaaaaaaaaaaa', objects: old.objects, lastPushAt: 2 }, old)).toEqual({ written: false, version: 4 });
-    await store.putService({ serviceKey: key, registryHash: 'aaaaaaaaaaaaaaaa', objects: { 'ServiceEntry/mesh/o': '2222222222222222' }, lastPushAt: 2 }, old);
+    expect(await store.putService({ serviceKey: key, objectsHash: 'aaaaaaaaaaaaaaaa', objects: old.objects, lastPushAt: 2 }, old)).toEqual({ written: false, version: 4 });
+    await store.putService({ serviceKey: key, objectsHash: 'aaaaaaaaaaaaaaaa', objects: { 'ServiceEntry/mesh/o': '2222222222222222' }, lastPushAt: 2 }, old);
     expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
   });
 });
@@ -194,7 +194,7 @@ describe('nothing is orphaned for good: a crash between the steps of a write', (
     expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
     const v2 = await store.getService(key);
     // even a write that keeps the object map cleans up
-    await store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '2222222222222222' }, registryHash: 'bbbbbbbbbbbbbbbb' }, v2);
+    await store.putService({ ...first, objects: { 'ServiceEntry/mesh/c': '2222222222222222' }, objectsHash: 'bbbbbbbbbbbbbbbb' }, v2);
     expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
   });
 
@@ -207,7 +207,7 @@ describe('nothing is orphaned for good: a crash between the steps of a write', (
     await expect(crashing.store.deleteService(key, v1)).rejects.toThrow(/crash/);
     const left = await store.getService(key);
     // a hash no registry state has: the sync sees it and the push finishes the deletion
-    expect(left).toMatchObject({ version: 2, registryHash: DELETING_HASH, objects: {}, objectCount: 0 });
+    expect(left).toMatchObject({ version: 2, objectsHash: DELETING_HASH, objects: {}, objectCount: 0 });
     expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
     if (left === undefined) throw new Error('missing');
     await store.deleteService(key, left);
@@ -236,7 +236,7 @@ describe('nothing is orphaned for good: a crash between the steps of a write', (
     await store.importServices([record(key, { 'ServiceEntry/mesh/i': '1111111111111111' })]);
     await store.importServices([record(key, { 'ServiceEntry/mesh/i': '2222222222222222' })]);
     expect(orphansOf(key, await store.listServicesWithObjects())).toHaveLength(1);
-    await store.putService({ ...record(key, {}), registryHash: 'bbbbbbbbbbbbbbbb' }, await store.getService(key));
+    await store.putService({ ...record(key, {}), objectsHash: 'bbbbbbbbbbbbbbbb' }, await store.getService(key));
     expect(orphansOf(key, await store.listServicesWithObjects())).toEqual([]);
   });
 });

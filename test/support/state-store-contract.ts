@@ -45,9 +45,9 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
       store.resetMetrics();
     });
 
-    const record = (name: string, objects: Record<string, string>, registryHash = 'aaaaaaaaaaaaaaaa'): ServiceRecord => ({
+    const record = (name: string, objects: Record<string, string>, objectsHash = 'aaaaaaaaaaaaaaaa'): ServiceRecord => ({
       serviceKey: `${prefix}/shop/${name}`,
-      registryHash,
+      objectsHash,
       objects,
       lastPushAt: clock,
       lastPushCorrelationId: 'corr-1',
@@ -60,7 +60,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         const back = await store.getService(r.serviceKey);
         expect(back).toEqual({ ...r, version: 1, objectCount: 2, objectsChunks: 1, objectsRef: expect.any(String) });
         const listed = (await store.listServices()).items.find((s) => s.serviceKey === r.serviceKey);
-        expect(listed).toMatchObject({ registryHash: r.registryHash, objectCount: 2, version: 1, lastPushCorrelationId: 'corr-1' });
+        expect(listed).toMatchObject({ objectsHash: r.objectsHash, objectCount: 2, version: 1, lastPushCorrelationId: 'corr-1' });
         expect(listed).not.toHaveProperty('objects');
         expect((await store.listServicesWithObjects()).items.find((s) => s.serviceKey === r.serviceKey)?.objects).toEqual(r.objects);
         expect(await store.getService(`${prefix}/shop/none`)).toBeUndefined();
@@ -87,9 +87,9 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         await store.putService(r, undefined);
         const prev = await store.getService(r.serviceKey);
         store.resetMetrics();
-        expect(await store.putService({ ...r, registryHash: 'bbbbbbbbbbbbbbbb' }, prev)).toEqual({ written: true, version: 2 });
+        expect(await store.putService({ ...r, objectsHash: 'bbbbbbbbbbbbbbbb' }, prev)).toEqual({ written: true, version: 2 });
         expect(store.metrics.writes).toBe(1);
-        expect(await store.getService(r.serviceKey)).toMatchObject({ registryHash: 'bbbbbbbbbbbbbbbb', objectsRef: prev?.objectsRef, objects: r.objects });
+        expect(await store.getService(r.serviceKey)).toMatchObject({ objectsHash: 'bbbbbbbbbbbbbbbb', objectsRef: prev?.objectsRef, objects: r.objects });
       });
 
       it('replaces the object map on change, and empties it', async () => {
@@ -122,7 +122,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         // a whole state passed back as the record does not smuggle bookkeeping in
         const v2 = await store.getService(r.serviceKey);
         if (v2 === undefined) throw new Error('missing');
-        expect(await store.putService({ ...v2, registryHash: 'cccccccccccccccc' }, v2)).toEqual({ written: true, version: 3 });
+        expect(await store.putService({ ...v2, objectsHash: 'cccccccccccccccc' }, v2)).toEqual({ written: true, version: 3 });
         expect(await store.getService(r.serviceKey)).toMatchObject({ version: 3, objectCount: 1, objects: r.objects });
       });
 
@@ -170,7 +170,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
       });
 
       it('validates a record before writing, naming the field', async () => {
-        await expect(store.putService({ ...record('y', {}), registryHash: '' }, undefined)).rejects.toThrow(/service\.registryHash/);
+        await expect(store.putService({ ...record('y', {}), objectsHash: '' }, undefined)).rejects.toThrow(/service\.objectsHash/);
         await expect(store.putService(record('y', { 'ServiceEntry/mesh/y': '' }), undefined)).rejects.toThrow(/service\.objects/);
         await expect(store.putService({ ...record('y', {}), serviceKey: 'k'.repeat(901) }, undefined)).rejects.toThrow(/service\.serviceKey.*900 bytes/);
         const r = record('y', {});
@@ -206,7 +206,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         expect((error as CorruptStateError).item.version).toBe(3);
         await expect(store.putService({ ...record('hand-edited', {}) }, undefined)).rejects.toThrow(StaleStateError);
         await store.putService(record('hand-edited', { 'ServiceEntry/mesh/h': '1111111111111111' }), { version: 3 });
-        expect(await store.getService(bad)).toMatchObject({ version: 4, registryHash: 'aaaaaaaaaaaaaaaa', objects: { 'ServiceEntry/mesh/h': '1111111111111111' } });
+        expect(await store.getService(bad)).toMatchObject({ version: 4, objectsHash: 'aaaaaaaaaaaaaaaa', objects: { 'ServiceEntry/mesh/h': '1111111111111111' } });
       });
 
       it('deletes a corrupt service under the version its error reports', async () => {
@@ -222,7 +222,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         expect(await store.importServices(records)).toBe(2);
         expect(await store.getService(`${prefix}/shop/i1`)).toMatchObject({ version: 1, objects: records[0]?.objects, objectCount: 1 });
         expect(await store.getService(`${prefix}/shop/i2`)).toMatchObject({ version: 1, objects: {}, objectsRef: '' });
-        await expect(store.importServices([{ ...record('i3', {}), registryHash: '' }])).rejects.toThrow(/service\.registryHash/);
+        await expect(store.importServices([{ ...record('i3', {}), objectsHash: '' }])).rejects.toThrow(/service\.objectsHash/);
       });
     });
 

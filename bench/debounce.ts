@@ -2,20 +2,21 @@
 // and how many pushes a storm of events costs under the debounce rules.
 //  - quiet latency: an instance registered (or set DOWN) in the registry simulator → its
 //    WorkloadEntry present (or gone) in the test API server, through the real parts:
-//    simulator → WatchClient → watchEventHandler → LocalDebouncer (systemScheduler,
+//    simulator → WatchClient → watchEventHandler → LocalDebouncer (systemClock,
 //    default 1 s quiet time) → pushServices (registry read over HTTP, dynalite state,
 //    KubeClusterWriter with its default rate limit) → test API server. Measured from just
 //    before the simulator call to the first poll (every 10 ms, of the server's store) that
 //    sees the change; changes are spaced further apart than the quiet time.
 //  - storm: 10,000 events (one service key each) spread evenly over 60 s, run through the
 //    pure state machine (onEvents / onTick) on a simulated clock with each tick at the time
-//    the machine asked for, and again through the LocalDebouncer on the manual scheduler.
+//    the machine asked for, and again through the LocalDebouncer on the manual clock.
 // Runs alone too: `npm exec -- node --disable-warning=ExperimentalWarning bench/debounce.ts`.
 import { pathToFileURL } from 'node:url';
 import { DEFAULT_DEBOUNCE_CONFIG, type DebounceConfig } from '../lib/debounce/config.ts';
 import { onEvents, onTick, type Cycle, type PushReason, type Step } from '../lib/debounce/cycle.ts';
 import { createLocalDebouncer } from '../lib/debounce/local-debouncer.ts';
-import { createManualScheduler, systemScheduler } from '../lib/debounce/scheduler.ts';
+import { systemClock } from '../lib/time/clock.ts';
+import { createManualClock } from '../lib/time/manual-clock.ts';
 import { createKubeClusterWriter } from '../lib/kube/index.ts';
 import { SERVICE_KEY_ANNOTATION } from '../lib/model/ownership.ts';
 import { serviceKeyOf, workloadEntryName } from '../lib/names/service-names.ts';
@@ -59,7 +60,7 @@ export interface DebounceBench {
   stormQuietPushes: number;
   /** longest first-event → push decision of a storm cycle, simulated ms */
   stormMaxCycleMs: number;
-  /** the same storm through the LocalDebouncer on the manual scheduler */
+  /** the same storm through the LocalDebouncer on the manual clock */
   stormPushesLocalDebouncer: number;
   /** the same storm with maxEvents out of reach: what the quiet and max-delay rules alone give */
   stormPushesMaxEventsOff: number;
@@ -130,7 +131,7 @@ function stormOnStateMachine(keys: readonly string[], seconds: number, config: D
   };
   keys.forEach((key, i) => {
     const t = eventTime(i, keys.length, seconds);
-    // A timer due at the event's instant fires first, as the manual scheduler orders them.
+    // A timer due at the event's instant fires first, as the manual clock orders them.
     while (tickAt !== null && tickAt <= t) apply(onTick(state, tickAt, config), tickAt);
     apply(onEvents(state, [key], t, config), t);
   });
@@ -140,15 +141,15 @@ function stormOnStateMachine(keys: readonly string[], seconds: number, config: D
 }
 
 async function stormOnLocalDebouncer(keys: readonly string[], seconds: number, config: DebounceConfig): Promise<number> {
-  const scheduler = createManualScheduler(0);
+  const clock = createManualClock(0);
   let pushes = 0;
-  const debouncer = createLocalDebouncer({ config, scheduler, onPush: () => void pushes++ });
+  const debouncer = createLocalDebouncer({ config, clock, onPush: () => void pushes++ });
   try {
     for (let i = 0; i < keys.length; i++) {
-      await scheduler.advanceTo(eventTime(i, keys.length, seconds));
+      await clock.advanceTo(eventTime(i, keys.length, seconds));
       debouncer.add([keys[i] as string]);
     }
-    await scheduler.runAll(100);
+    await clock.runAll(100);
     await debouncer.idle();
     if (debouncer.snapshot() !== null) throw new Error('bench debounce: the LocalDebouncer storm left a cycle open');
     return pushes;
@@ -215,7 +216,7 @@ async function quietRun(changes: number, backgroundServices: number): Promise<Qu
     const result: QuietResult = { latencies: [], deliveries: [], pushes: 0, pushMs: [] };
     let changeStartedAt: number | undefined;
     const debouncer = createLocalDebouncer({
-      scheduler: systemScheduler,
+      clock: systemClock,
       onPush: async (batch) => {
         const started = performance.now();
         const report = await pushServices(batch.keys, deps, `push-${result.pushes}`);

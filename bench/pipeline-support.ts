@@ -9,6 +9,7 @@ import { PipelineMetrics } from '../lib/pipeline/metrics.ts';
 import { DEFAULT_DELETION_GUARD } from '../lib/plan/deletion-guard.ts';
 import { resolveRenderOptions, type RenderOptionsInput } from '../lib/render/options.ts';
 import { silentLogger } from '../lib/log.ts';
+import { systemClock } from '../lib/time/clock.ts';
 import { createKubeClusterWriter, type KubeClusterWriter, type RateLimitSettings } from '../lib/kube/index.ts';
 import { createDynamoStateStore } from '../lib/state/dynamo-store.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../lib/state/embedded-dynalite.ts';
@@ -70,7 +71,7 @@ export async function startPipelineRig(options: PipelineRigOptions): Promise<Pip
       guard: { ...DEFAULT_DELETION_GUARD },
       metrics: new PipelineMetrics(),
       logger: silentLogger,
-      now: Date.now,
+      clock: systemClock,
     };
     const openServer = server;
     return {

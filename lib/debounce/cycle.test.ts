@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { DEFAULT_DEBOUNCE_CONFIG, resolveDebounceConfig, type DebounceConfig } from './config.ts';
 import { flushCycle, nextTickAt, onEvents, onTick, parseCycleState, type Cycle, type PushDecision, type Step } from './cycle.ts';
 import { createLocalDebouncer } from './local-debouncer.ts';
-import { createManualScheduler } from './scheduler.ts';
+import { createManualClock } from '../time/manual-clock.ts';
 
 const config = DEFAULT_DEBOUNCE_CONFIG;
 
@@ -195,24 +195,24 @@ describe('debounce properties', () => {
   it('the local debouncer delivers every key at or after its event, within maxDelay', async () => {
     await fc.assert(
       fc.asyncProperty(configArb, eventsArb, async (cfg, events) => {
-        const scheduler = createManualScheduler(0);
+        const clock = createManualClock(0);
         const seen: { at: number; keys: string[]; first: number }[] = [];
         const debouncer = createLocalDebouncer({
           config: cfg,
-          scheduler,
+          clock,
           onPush: (b) => {
-            seen.push({ at: scheduler.now(), keys: b.keys, first: b.firstEventAt });
+            seen.push({ at: clock.now(), keys: b.keys, first: b.firstEventAt });
           },
         });
         const added: { at: number; key: string }[] = [];
         let now = 0;
         for (const ev of events) {
           now += ev.dt;
-          await scheduler.advanceTo(now);
+          await clock.advanceTo(now);
           debouncer.add(ev.keys);
           for (const key of ev.keys) added.push({ at: now, key });
         }
-        await scheduler.runAll();
+        await clock.runAll();
         await debouncer.idle();
         for (const a of added) {
           expect(seen.some((p) => p.at >= a.at && p.keys.includes(a.key))).toBe(true);

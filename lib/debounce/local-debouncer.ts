@@ -4,20 +4,20 @@
 // keys of a failed push are fed back in as new events, so no key is ever dropped.
 import { resolveDebounceConfig, type DebounceConfig } from './config.ts';
 import { flushCycle, onEvents, onTick, type Cycle, type CycleState, type PushReason, type Step } from './cycle.ts';
-import type { CancelTimer, Scheduler } from './scheduler.ts';
+import type { CancelTimer, Clock } from '../time/clock.ts';
 
 export interface PushBatch {
   keys: string[];
   reason: PushReason;
   events: number;
   firstEventAt: number;
-  /** scheduler time at which the push was decided */
+  /** clock time at which the push was decided */
   decidedAt: number;
 }
 
 export interface LocalDebouncerOptions {
   config?: Partial<DebounceConfig>;
-  scheduler: Scheduler;
+  clock: Pick<Clock, 'now' | 'setTimer'>;
   onPush: (batch: PushBatch) => Promise<void> | void;
   /** a push threw; its keys are re-added as events unless `retryFailedPushes` is false */
   onError?: (error: unknown, batch: PushBatch) => void;
@@ -50,7 +50,7 @@ function merge(a: PushBatch, b: PushBatch): PushBatch {
 
 export function createLocalDebouncer(options: LocalDebouncerOptions): LocalDebouncer {
   const config = resolveDebounceConfig(options.config);
-  const { scheduler, onPush } = options;
+  const { clock, onPush } = options;
   const retry = options.retryFailedPushes ?? true;
   let state: Cycle = null;
   let cancelTimer: CancelTimer | undefined;
@@ -67,10 +67,10 @@ export function createLocalDebouncer(options: LocalDebouncerOptions): LocalDebou
     timerAt = undefined;
     if (at === null || closed) return;
     timerAt = at;
-    cancelTimer = scheduler.setTimer(at - scheduler.now(), () => {
+    cancelTimer = clock.setTimer(at - clock.now(), () => {
       cancelTimer = undefined;
       timerAt = undefined;
-      apply(onTick(state, scheduler.now(), config));
+      apply(onTick(state, clock.now(), config));
     });
   };
 
@@ -103,7 +103,7 @@ export function createLocalDebouncer(options: LocalDebouncerOptions): LocalDebou
     state = step.state;
     const d = step.decision;
     if (d.kind === 'push') {
-      const batch: PushBatch = { keys: d.keys, reason: d.reason, events: d.events, firstEventAt: d.firstEventAt, decidedAt: scheduler.now() };
+      const batch: PushBatch = { keys: d.keys, reason: d.reason, events: d.events, firstEventAt: d.firstEventAt, decidedAt: clock.now() };
       queued = queued === undefined ? batch : merge(queued, batch);
       schedule(d.nextTickAt);
       runPushes();
@@ -117,7 +117,7 @@ export function createLocalDebouncer(options: LocalDebouncerOptions): LocalDebou
   const add = (keys: readonly string[]): void => {
     if (closed) throw new Error('debouncer is closed');
     if (keys.length === 0) return;
-    apply(onEvents(state, keys, scheduler.now(), config));
+    apply(onEvents(state, keys, clock.now(), config));
   };
 
   const idle = (): Promise<void> =>

@@ -19,5 +19,4 @@ export type {
 export type { WriterMetrics } from './writer-metrics.ts';
 export { TokenBucket, UnlimitedRate, createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.ts';
 export { withRetry, classify, parseRetryAfter, retryDelay, DEFAULT_RETRY_POLICY, type RetryPolicy, type RetryOptions, type RetryEvent } from './retry.ts';
-export { systemClock, type Clock } from '../retry/clock.ts';
 export { createIstioObjectsClient, PLURALS, type IstioObjectsClient, type ObjectMeta } from './istio-client.ts';

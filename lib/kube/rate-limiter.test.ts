@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import type { Clock } from '../retry/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { createRateLimiter, TokenBucket, UnlimitedRate } from './rate-limiter.ts';
 
 /** Time stands still until someone sleeps; sleeping moves it forward. */
-function fakeClock(start = 0): Clock & { sleeps: number[]; advance(ms: number): void } {
+function fakeClock(start = 0): Pick<Clock, 'now' | 'sleep'> & { sleeps: number[]; advance(ms: number): void } {
   let t = start;
   const sleeps: number[] = [];
   return {
@@ -48,7 +48,7 @@ describe('TokenBucket', () => {
     let t = 0;
     const waits: number[] = [];
     // A clock whose sleeps do not move time: every caller reserves at t = 0.
-    const clock: Clock = { now: () => t, sleep: async (ms) => void waits.push(ms) };
+    const clock: Pick<Clock, 'now' | 'sleep'> = { now: () => t, sleep: async (ms) => void waits.push(ms) };
     const bucket = new TokenBucket({ qps: 4, burst: 1 }, clock);
     await Promise.all([bucket.acquire(), bucket.acquire(), bucket.acquire(), bucket.acquire()]);
     expect(waits).toEqual([250, 500, 750]);

@@ -2,7 +2,7 @@
 // holds `burst` tokens and refills `qps` per second. A caller that finds it empty reserves
 // the next token and sleeps until it is due, so waiting callers are served in order and
 // never exceed the rate together.
-import { systemClock, type Clock } from '../retry/clock.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export interface RateLimitSettings {
   /** requests per second; 0 turns the limit off */
@@ -26,12 +26,12 @@ export interface RateLimiter {
 export class TokenBucket implements RateLimiter {
   readonly #qps: number;
   readonly #burst: number;
-  readonly #clock: Clock;
+  readonly #clock: Pick<Clock, 'now' | 'sleep'>;
   #tokens: number;
   #updatedAt: number;
   readonly stats: RateLimiterStats = { acquired: 0, throttled: 0, throttledMs: 0 };
 
-  constructor(settings: RateLimitSettings, clock: Clock = systemClock) {
+  constructor(settings: RateLimitSettings, clock: Pick<Clock, 'now' | 'sleep'> = systemClock) {
     if (!(settings.qps > 0) || !Number.isFinite(settings.qps)) throw new Error(`rate limit: qps must be a positive number (got ${settings.qps})`);
     if (!Number.isInteger(settings.burst) || settings.burst < 1) throw new Error(`rate limit: burst must be a whole number of at least 1 (got ${settings.burst})`);
     this.#qps = settings.qps;
@@ -75,7 +75,7 @@ export class UnlimitedRate implements RateLimiter {
   }
 }
 
-export function createRateLimiter(settings: RateLimitSettings | false | undefined, clock: Clock = systemClock): RateLimiter {
+export function createRateLimiter(settings: RateLimitSettings | false | undefined, clock: Pick<Clock, 'now' | 'sleep'> = systemClock): RateLimiter {
   if (settings === false || settings === undefined || settings.qps === 0) return new UnlimitedRate();
   return new TokenBucket(settings, clock);
 }

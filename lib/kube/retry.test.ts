@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ApiException } from '@kubernetes/client-node';
-import type { Clock } from '../retry/clock.ts';
+import type { Clock } from '../time/clock.ts';
 import { retryDelay, classify, DEFAULT_RETRY_POLICY, parseRetryAfter, withRetry } from './retry.ts';
 
 function apiError(code: number, status: Record<string, unknown>, headers: Record<string, string> = {}): ApiException<string> {
@@ -15,7 +15,7 @@ const ssaConflict = () =>
   });
 const staleConflict = () => apiError(409, { reason: 'Conflict', message: 'Operation cannot be fulfilled on serviceentries.networking.istio.io "a": the object has been modified' });
 
-function recordingClock(nowMs = Date.parse('2025-06-01T12:00:00Z')): Clock & { sleeps: number[] } {
+function recordingClock(nowMs = Date.parse('2025-06-01T12:00:00Z')): Pick<Clock, 'now' | 'sleep'> & { sleeps: number[] } {
   const sleeps: number[] = [];
   return { sleeps, now: () => nowMs, sleep: async (ms) => void sleeps.push(ms) };
 }

@@ -2,7 +2,7 @@
 // the server's Retry-After. Retried: 429, 500, 502, 503, 504, timeouts, broken
 // connections, and optimistic-lock 409s when the caller can resend as is. Never retried:
 // a server-side-apply field-manager conflict, AlreadyExists, validation errors.
-import { systemClock, type Clock } from '../retry/clock.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { backoffDelay } from '../retry/backoff.ts';
 import { isFieldManagerConflict, isNetworkError, isOptimisticConflict, isTimeout, isTooLarge, statusOf } from './api-errors.ts';
 
@@ -66,7 +66,7 @@ export interface RetryEvent {
 
 export interface RetryOptions {
   policy?: Partial<RetryPolicy>;
-  clock?: Clock;
+  clock?: Pick<Clock, 'now' | 'sleep'>;
   random?: () => number;
   /** resend as is on an optimistic-lock 409 (false when the caller must re-read first) */
   retryConflicts?: boolean;

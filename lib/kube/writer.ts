@@ -18,7 +18,7 @@ import { CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERVICE_LABEL, SHARD
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/contracts.ts';
 import { describeError, isFieldManagerConflict, isNetworkError, isNotFound, isOptimisticConflict, isTimeout, statusOf, type StatusCause } from './api-errors.ts';
-import { systemClock, type Clock } from '../retry/clock.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { forEachLimit } from './concurrency.ts';
 import { createIstioObjectsClient, type IstioObjectsClient, type ObjectMeta } from './istio-client.ts';
 import { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.ts';
@@ -53,7 +53,7 @@ export interface KubeWriterOptions {
   concurrency?: number;
   /** list page size (limit/continue); default 500 */
   pageSize?: number;
-  clock?: Clock;
+  clock?: Pick<Clock, 'now' | 'sleep'>;
   random?: () => number;
   logger?: Logger;
   /** replaces the client-node adapter (tests) */
@@ -164,7 +164,7 @@ export class KubeClusterWriter implements ClusterTarget {
   readonly #retry: Partial<RetryPolicy>;
   readonly #concurrency: number;
   readonly #pageSize: number;
-  readonly #clock: Clock;
+  readonly #clock: Pick<Clock, 'now' | 'sleep'>;
   readonly #random: () => number;
   readonly #log: Logger;
   /** owned objects as last seen: from listings and from our own writes */

@@ -5,6 +5,7 @@ import type { ServiceDetail } from '../model/registry.ts';
 import type { IstioKind, IstioObject } from '../model/istio.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { GovernanceKind } from '../governance/kinds.ts';
+import type { Clock } from '../time/clock.ts';
 
 /** The governance rules as listed, one answer per kind (lib/servicecenter/governance-reader.ts). */
 export interface GovernanceListing {
@@ -92,7 +93,11 @@ export interface ClusterTarget {
   delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome>;
 }
 
-/** What every pipeline step is handed. */
+/**
+ * Every part a pipeline step may use, as the runtime holds them. Each entry point names the
+ * part it uses (PushDeps, SyncDeps, ReconcileDeps, ExecuteDeps, GovernanceReadDeps), so a
+ * caller, a test in particular, builds only that.
+ */
 export interface PipelineDeps {
   registry: RegistrySource;
   cluster: ClusterTarget;
@@ -101,7 +106,7 @@ export interface PipelineDeps {
   guard: import('../plan/deletion-guard.ts').DeletionGuardConfig;
   metrics: import('./metrics.ts').PipelineMetrics;
   logger: import('../log.ts').Logger;
-  now: () => number;
+  clock: Pick<Clock, 'now'>;
   /** config governance; absent or not enabled: no rule is read and no governance object written */
   governance?: GovernanceSwitch;
 }

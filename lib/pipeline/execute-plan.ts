@@ -42,7 +42,7 @@ export interface PlanToExecute {
   removal: boolean;
 }
 
-export type ExecuteDeps = Pick<PipelineDeps, 'cluster' | 'state' | 'metrics' | 'logger' | 'now'>;
+export type ExecuteDeps = Pick<PipelineDeps, 'cluster' | 'state' | 'metrics' | 'logger' | 'clock'>;
 
 export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps, correlationId: string): Promise<ServicePushResult> {
   const { serviceKey, plan } = item;
@@ -109,7 +109,7 @@ export async function executeServicePlan(item: PlanToExecute, deps: ExecuteDeps,
   deps.metrics.add('conflicts', result.conflicts);
   if (!failed) deps.metrics.add('drift_repaired', plan.drifted);
 
-  const now = deps.now();
+  const now = deps.clock.now();
   const earlier = item.previous?.unsettledAt;
   const unsettledAt = uncertain ? now : earlier !== undefined && now - earlier < UNSETTLED_WINDOW_MS ? earlier : undefined;
   const recorded = Object.keys(next).length;

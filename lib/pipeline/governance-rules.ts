@@ -6,16 +6,9 @@
 // depends on them.
 import { governanceOptionsOf, parseGovernance, type GovernanceInput } from '../governance/index.ts';
 import type { Logger } from '../log.ts';
-import type { RenderOptions } from '../render/options.ts';
-import { RegistryReadError, type GovernanceSwitch, type RegistrySource } from './contracts.ts';
-import type { PipelineMetrics } from './metrics.ts';
+import { RegistryReadError, type PipelineDeps } from './contracts.ts';
 
-export interface GovernanceReadDeps {
-  registry: RegistrySource;
-  render: RenderOptions;
-  governance?: GovernanceSwitch;
-  metrics: PipelineMetrics;
-}
+export type GovernanceReadDeps = Pick<PipelineDeps, 'registry' | 'render' | 'governance' | 'metrics'>;
 
 /** undefined when governance is off. */
 export async function readGovernanceInput(deps: GovernanceReadDeps, log: Logger): Promise<GovernanceInput | undefined> {

@@ -69,7 +69,7 @@ export async function handlePushBatch(records: readonly QueueRecord[], deps: Pus
       report.batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
-  const now = deps.now();
+  const now = deps.clock.now();
   const keys = messages.flatMap((m) => m.keys);
   if (messages.length > 0) deps.metrics.lastQueueAgeMs = Math.max(0, now - Math.min(...messages.map((m) => m.at)));
   if (messages.length === 0) return report;
@@ -90,7 +90,7 @@ export async function handlePushBatch(records: readonly QueueRecord[], deps: Pus
   if (decision.kind === 'push') {
     await runPush(decision, deps, correlationId, report);
     if (decision.nextTickAt !== null) {
-      await deps.queue.send([{ v: 1, keys: [], reason: 'tick', at: now, correlationId }], { delaySeconds: delaySecondsUntil(decision.nextTickAt, deps.now()) });
+      await deps.queue.send([{ v: 1, keys: [], reason: 'tick', at: now, correlationId }], { delaySeconds: delaySecondsUntil(decision.nextTickAt, deps.clock.now()) });
     }
   }
   return report;

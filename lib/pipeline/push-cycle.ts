@@ -48,7 +48,7 @@ function messageOf(report: PushReport, failure: string | undefined): string | un
 }
 
 export async function pushCycle(keys: readonly string[], deps: PushDeps, correlationId: string, firstEventAt: number, options: PushOptions = {}): Promise<PushReport> {
-  const startedAt = deps.now();
+  const startedAt = deps.clock.now();
   let report: PushReport;
   let failure: string | undefined;
   try {
@@ -60,7 +60,7 @@ export async function pushCycle(keys: readonly string[], deps: PushDeps, correla
     failure = `push interrupted: ${(error as Error).message}`;
     deps.logger.error({ correlationId, err: error, keys: report.failedKeys.length }, `${failure}; every key is retried, nothing was deleted`);
   }
-  const finishedAt = deps.now();
+  const finishedAt = deps.clock.now();
   deps.metrics.observeLatency(finishedAt - firstEventAt);
   const count = (outcome: string): number => report.results.filter((r) => r.outcome === outcome).length;
   const counts = {

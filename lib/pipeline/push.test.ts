@@ -318,9 +318,9 @@ describe('pushCycle', () => {
   it('records the push run with its counts', async () => {
     const orders = registryService('orders', ['o-1']);
     p.registry.details = [orders];
-    p.clock.ms += 1000;
+    await p.clock.advanceBy(1000);
 
-    const report = await pushCycle([keyOf(orders)], p, 'cycle-1', p.clock.ms - 1000);
+    const report = await pushCycle([keyOf(orders)], p, 'cycle-1', p.clock.now() - 1000);
 
     expect(report.applied).toBe(2);
     const [run] = await p.state.recentRuns(1);
@@ -336,7 +336,7 @@ describe('pushCycle', () => {
     p.registry.down = true;
     p.cluster.changes.length = 0;
 
-    const report = await pushCycle([keyOf(orders)], p, 'cycle-2', p.clock.ms);
+    const report = await pushCycle([keyOf(orders)], p, 'cycle-2', p.clock.now());
 
     expect(report.failedKeys).toEqual([keyOf(orders)]);
     expect(p.cluster.changes).toEqual([]);

@@ -1,17 +1,14 @@
 // A push converges the cluster to the registry for some services, and is the one push path
 // of both hosts (the local runner's debouncer and the serverless push function): one
-// registry read for the whole batch (only the services pushed), one state read, one
-// metadata list of those services' objects in the cluster, then the deletion guard over the
-// whole batch, then every service pushed on its own, several at a time. Level-triggered:
-// the event that marked a service dirty is not trusted, the registry and the cluster are.
-// Safe to run any number of times; one failing service never stops the others.
+// registry read for the whole batch (only the services pushed, and each one's host rival:
+// push-render.ts renders them with the full render's check of hosts that differ only in
+// case), one state read, one metadata list of those services' objects in the cluster, then
+// the deletion guard over the whole batch, then every service pushed on its own, several at
+// a time. Level-triggered: the event that marked a service dirty is not trusted, the
+// registry and the cluster are. Safe to run any number of times; one failing service never
+// stops the others.
 import type { IstioObject } from '../model/istio.ts';
-import type { ServiceDetail } from '../model/registry.ts';
-import { keyOfObject } from '../model/istio.ts';
-import type { RenderOptions } from '../render/options.ts';
-import { renderService } from '../render/render-service.ts';
 import { objectNameFor, parseServiceKey } from '../names/service-names.ts';
-import { groupServices } from '../render/service-group.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import { checkDeletions, type GuardVerdict } from '../plan/deletion-guard.ts';
 import { forEachLimit } from '../kube/concurrency.ts';
@@ -22,10 +19,14 @@ import type { PipelineDeps, RegistryRead } from './contracts.ts';
 import { readLiveObjects } from './live-objects.ts';
 import { planService, type ServicePlan } from './service-plan.ts';
 import { executeServicePlan, type ServicePushResult } from './execute-plan.ts';
-import { governService, type GovernanceInput } from '../governance/index.ts';
+import type { GovernanceInput } from '../governance/index.ts';
 import { readGovernanceInput } from './governance-rules.ts';
+import { keysToRead, renderPushed } from './push-render.ts';
 
-export type PushDeps = PipelineDeps;
+/** What a push uses: every part (it reads the registry and state, writes the cluster and state). */
+export type PushDeps = Pick<PipelineDeps, 'registry' | 'cluster' | 'state' | 'render' | 'guard' | 'metrics' | 'logger' | 'clock' | 'governance'>;
+/** The deletion guard over a batch: the share of what state owns, the registry's wipe check. */
+type GuardDeps = Pick<PushDeps, 'registry' | 'state' | 'guard' | 'metrics' | 'logger'>;
 export type { ServiceOutcome, ServicePushResult } from './execute-plan.ts';
 
 export interface PushOptions {
@@ -60,26 +61,6 @@ function emptyResult(serviceKey: string, outcome: ServicePushResult['outcome'], 
   return { serviceKey, outcome, applied: 0, deleted: 0, conflicts: 0, refusedDeletes: 0, ...(reason === undefined ? {} : { reason }) };
 }
 
-/**
- * Renders one service's current registrations, with governance as the sync renders it
- * (governService is what governRegistry does per service); a skip keeps what was last published.
- */
-function desiredFor(
-  serviceKey: string,
-  details: readonly ServiceDetail[] | undefined,
-  options: RenderOptions,
-  governance: GovernanceInput | undefined,
-): { objects: IstioObject[]; warnings: string[] } | { skipped: string } {
-  if (details === undefined || details.length === 0) return { objects: [], warnings: [] };
-  const group = groupServices(details).find((g) => g.key === serviceKey);
-  if (group === undefined) return { objects: [], warnings: [] };
-  const result = renderService(group, options);
-  if (!result.ok) return { skipped: result.skipped.reason };
-  const skipped = result.service.skippedInstances.map((s) => `instance ${s.instanceId} not published: ${s.reason}`);
-  const objects = governance === undefined ? result.service.objects : governService(result.service, group, governance).objects;
-  return { objects, warnings: [...skipped, ...result.service.warnings] };
-}
-
 interface Candidate {
   serviceKey: string;
   /** ServiceEntry name: the SERVICE_LABEL value of every object of the service */
@@ -99,7 +80,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
   if (keys.length === 0) return report;
   for (const key of keys) parseServiceKey(key); // a malformed key is a caller bug: fail loudly
 
-  const read: RegistryRead = await deps.registry.readServices(keys);
+  const read: RegistryRead = await deps.registry.readServices(keysToRead(keys, deps.render.hostTemplate));
   // One rules read per batch. Rules unknown: no service of the batch is pushed (what is
   // published stays, governance objects included), and each is retried.
   let governance: GovernanceInput | undefined;
@@ -121,13 +102,18 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
   }
 
   const candidates: Candidate[] = [];
+  const rendered = renderPushed(keys, read, deps.render, governance);
   for (const serviceKey of keys) {
     const unreadable = read.unreadable.get(serviceKey);
     if (unreadable !== undefined) {
       report.results.push(emptyResult(serviceKey, 'failed', `registry: ${unreadable}`));
       continue;
     }
-    const desired = desiredFor(serviceKey, read.services.get(serviceKey), deps.render, governance);
+    const desired = rendered.get(serviceKey) ?? { objects: [], warnings: [] };
+    if ('failed' in desired) {
+      report.results.push(emptyResult(serviceKey, 'failed', desired.failed));
+      continue;
+    }
     if ('skipped' in desired) {
       deps.metrics.add('services_skipped');
       deps.logger.warn({ correlationId, serviceKey, reason: desired.skipped }, 'service skipped: bad registry data; its published objects are kept');
@@ -188,7 +174,13 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
   return report;
 }
 
-async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, correlationId: string, governance: GovernanceInput | undefined): Promise<ServicePushResult> {
+async function pushOne(
+  candidate: Candidate,
+  plan: ServicePlan,
+  deps: Pick<PushDeps, 'registry' | 'cluster' | 'state' | 'render' | 'metrics' | 'logger' | 'clock'>,
+  correlationId: string,
+  governance: GovernanceInput | undefined,
+): Promise<ServicePushResult> {
   const condition = candidate.previous ?? (candidate.corruptVersion === undefined ? undefined : { version: candidate.corruptVersion });
   try {
     return await executeServicePlan({ serviceKey: candidate.serviceKey, plan, previous: candidate.previous, condition, removal: candidate.gone }, deps, correlationId);
@@ -207,11 +199,15 @@ async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, 
       if (!(readError instanceof CorruptStateError)) throw readError;
       corruptVersion = readError.item.version;
     }
-    const read = await deps.registry.readServices([candidate.serviceKey]);
+    const read = await deps.registry.readServices(keysToRead([candidate.serviceKey], deps.render.hostTemplate));
     const unreadable = read.unreadable.get(candidate.serviceKey);
     if (unreadable !== undefined) return emptyResult(candidate.serviceKey, 'failed', `registry: ${unreadable}`);
-    const desired = desiredFor(candidate.serviceKey, read.services.get(candidate.serviceKey), deps.render, governance);
-    if ('skipped' in desired) return emptyResult(candidate.serviceKey, 'skipped', desired.skipped);
+    const desired = renderPushed([candidate.serviceKey], read, deps.render, governance).get(candidate.serviceKey) ?? { objects: [], warnings: [] };
+    if ('failed' in desired) return emptyResult(candidate.serviceKey, 'failed', desired.failed);
+    if ('skipped' in desired) {
+      deps.metrics.add('services_skipped');
+      return emptyResult(candidate.serviceKey, 'skipped', desired.skipped);
+    }
     const gone = read.missing.has(candidate.serviceKey);
     const live = (await readLiveObjects(deps.cluster, [candidate.name])).get(candidate.name);
     const again = planService(desired.objects, fresh, live);
@@ -237,7 +233,7 @@ async function pushOne(candidate: Candidate, plan: ServicePlan, deps: PushDeps, 
  * whole still looks like itself: a wipe arrives as many small debounce cycles, each under
  * the batch guard, and must not empty the mesh cycle by cycle (the sync applies the same rule).
  */
-async function guardBatch(plans: { candidate: Candidate; plan: ServicePlan }[], deps: PushDeps, correlationId: string): Promise<void> {
+async function guardBatch(plans: { candidate: Candidate; plan: ServicePlan }[], deps: GuardDeps, correlationId: string): Promise<void> {
   if (deps.guard.force) return;
   let netLoss = 0;
   for (const { plan } of plans) netLoss += Math.max(0, plan.delete.length - plan.creates);
@@ -267,7 +263,7 @@ async function guardBatch(plans: { candidate: Candidate; plan: ServicePlan }[], 
 }
 
 /** Would removing every owned service the registry no longer lists delete too much? */
-async function registryWipeVerdict(deps: PushDeps): Promise<GuardVerdict> {
+async function registryWipeVerdict(deps: Pick<GuardDeps, 'registry' | 'state' | 'guard'>): Promise<GuardVerdict> {
   const [present, listing] = await Promise.all([deps.registry.listServiceKeys(), deps.state.listServices()]);
   let owned = 0;
   let vanished = 0;

@@ -208,12 +208,12 @@ describe('runResync', () => {
     const edited = firstWorkloadEntry();
     editAddress(edited);
     // State rebuilt from scratch (e.g. a new table): no generation to compare.
-    p.state = createMemoryStateStore({ now: p.now });
+    p.state = createMemoryStateStore({ now: p.clock.now });
 
     const metadataOnly = await runResync(p, 'metadata');
     expect(metadataOnly.edited).toBe(0);
 
-    p.clock.ms += 60_000;
+    await p.clock.advanceBy(60_000);
     const full = await runResync({ ...p, content: p.cluster.contentReader() }, 'full');
     expect(full).toMatchObject({ dryRun: false, edited: 1, applied: 1 });
     expect((p.cluster.get(edited)?.spec as { address: string }).address).not.toBe('10.99.99.99');
@@ -227,9 +227,9 @@ describe('runResync', () => {
     await pushServices([keyOf(orders)], p, 'uncertain');
     p.cluster.uncertain.clear();
     const unsettledAt = (await p.state.getService(keyOf(orders)))?.unsettledAt;
-    expect(unsettledAt).toBe(p.clock.ms);
+    expect(unsettledAt).toBe(p.clock.now());
     p.cluster.remove(we);
-    p.clock.ms += 1_000;
+    await p.clock.advanceBy(1_000);
 
     const report = await runResync(p, 'resync');
 

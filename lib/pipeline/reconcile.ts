@@ -7,19 +7,16 @@
 // be fresh or wrong, so when the cluster can be read in full it also compares each live
 // object's content with the rendered one, and sees same-named foreign objects before
 // writing (so a dry run reports them as conflicts, as the real run would).
-import type { Logger } from '../log.ts';
 import { keyOfRef, keyOfObject, type IstioObject } from '../model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, isOwnedBy, SERVICE_KEY_ANNOTATION, SHARD_LABEL } from '../model/ownership.ts';
-import type { RenderOptions } from '../render/options.ts';
-import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
+import { checkDeletions } from '../plan/deletion-guard.ts';
 import { desiredHashOf, hashOf, refOfKey } from '../plan/object-plan.ts';
-import type { ServiceState, StateStore } from '../state/state-store.ts';
+import type { ServiceState } from '../state/state-store.ts';
 import { AUDIT_SHARDS } from '../names/service-names.ts';
 import { decodeApplied, encodeApplied, hashesOf } from './applied-entry.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
 import { readGovernanceInput } from './governance-rules.ts';
 import type { LiveObject, PipelineDeps } from './contracts.ts';
-import type { PipelineMetrics } from './metrics.ts';
 
 /** An object as the cluster holds it, read in full (any owner: foreign ones are conflicts). */
 export interface LiveContent {
@@ -36,7 +33,8 @@ export interface ClusterContentReader {
   pages(): AsyncIterable<LiveContent[]>;
 }
 
-export interface ReconcileDeps extends PipelineDeps {
+/** What a reconcile uses: every part (it reads the registry unless handed a render, and writes the cluster and state). */
+export interface ReconcileDeps extends Pick<PipelineDeps, 'registry' | 'cluster' | 'state' | 'render' | 'guard' | 'metrics' | 'logger' | 'clock' | 'governance'> {
   /** a full read of the cluster, for a resync; absent: metadata and state only */
   content?: ClusterContentReader;
 }
@@ -259,7 +257,7 @@ export async function reconcile(
       } else {
         // A repair settles nothing: a late write may still land, so the mark stays for the sync.
         const unsettled = previous?.unsettledAt === undefined ? {} : { unsettledAt: previous.unsettledAt };
-        await deps.state.putService({ serviceKey, objectsHash: desiredHashOf(hashesOf(objects)), objects, lastPushAt: deps.now(), lastPushCorrelationId: correlationId, ...unsettled }, previous);
+        await deps.state.putService({ serviceKey, objectsHash: desiredHashOf(hashesOf(objects)), objects, lastPushAt: deps.clock.now(), lastPushCorrelationId: correlationId, ...unsettled }, previous);
       }
     } catch (error) {
       // A push recorded this service meanwhile; it converged it too, so nothing is lost.

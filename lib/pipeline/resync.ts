@@ -27,8 +27,11 @@ function runMessage(report: ReconcileReport): string | undefined {
   return parts.length === 0 ? undefined : parts.join('; ');
 }
 
-export async function runResync(deps: ReconcileDeps, correlationId: string, options: ResyncOptions = {}): Promise<ResyncResult> {
-  const startedAt = deps.now();
+/** A resync uses what the reconcile it runs does. */
+export type ResyncDeps = ReconcileDeps;
+
+export async function runResync(deps: ResyncDeps, correlationId: string, options: ResyncOptions = {}): Promise<ResyncResult> {
+  const startedAt = deps.clock.now();
   const guard = { ...deps.guard, force: deps.guard.force || options.force === true };
   if (options.dryRun === true) {
     const log: DryRunLog = { applies: [], deletes: [] };
@@ -45,7 +48,7 @@ export async function runResync(deps: ReconcileDeps, correlationId: string, opti
     id: correlationId,
     kind: 'resync',
     startedAt,
-    finishedAt: deps.now(),
+    finishedAt: deps.clock.now(),
     outcome: report.outcome === 'ok' ? 'ok' : report.outcome === 'partial' ? 'partial' : report.outcome === 'deletions-refused' ? 'refused' : 'error',
     counts: { checked: report.checked, missing: report.missing, edited: report.edited, applied: report.applied, deleted: report.deleted, conflicts: report.conflicts, failed: report.failed },
     ...(runMessage(report) === undefined ? {} : { message: runMessage(report) }),

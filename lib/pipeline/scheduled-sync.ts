@@ -30,7 +30,7 @@ function runMessage(sync: ScheduledSyncReport['sync'], audit: ReconcileReport | 
 }
 
 export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: string): Promise<ScheduledSyncReport> {
-  const startedAt = deps.now();
+  const startedAt = deps.clock.now();
   const { desired, ...sync } = await syncOnce(deps, correlationId);
   const report: ScheduledSyncReport = { sync };
   // The audit trusts the render as much as the sync does: when the sync refused the
@@ -51,7 +51,7 @@ export async function runScheduledSync(deps: ScheduledSyncDeps, correlationId: s
       id: correlationId,
       kind: 'sync',
       startedAt,
-      finishedAt: deps.now(),
+      finishedAt: deps.clock.now(),
       outcome: sync.outcome === 'ok' ? (audit?.outcome === 'partial' ? 'partial' : 'ok') : sync.outcome === 'registry-unavailable' ? 'error' : 'refused',
       counts: {
         services: sync.services,

@@ -154,27 +154,28 @@ describe('an unsettled service (a write whose outcome is unknown)', () => {
   it('is marked unsettled by an uncertain write, synced as dirty for the whole window, and cleared by a push after it', async () => {
     const key = keyOf(orders);
     p.cluster.uncertain.add(workloadEntryKey(p, key, 'o-2'));
-    p.clock.ms = t0;
+    await p.clock.advanceTo(t0);
     await converge(p);
     expect((await p.state.getService(key))?.unsettledAt).toBe(t0);
     expect((await p.state.getService(keyOf(billing)))?.unsettledAt).toBeUndefined();
     p.cluster.uncertain.clear();
 
-    for (const after of [1_000, 30_000, UNSETTLED_WINDOW_MS - 1]) {
-      p.clock.ms = t0 + after;
+    const syncedDirtyAt = async (after: number): Promise<void> => {
+      await p.clock.advanceTo(t0 + after);
       const report = await syncOnce(p, `s+${after}`);
       // Dirty although the registry matches what state records.
       expect(report.desired?.services.get(key)?.hash).toBe((await p.state.getService(key))?.objectsHash);
       expect(report.dirty).toEqual([key]);
       p.queue.clear();
-    }
-
+    };
+    await syncedDirtyAt(1_000);
+    await syncedDirtyAt(30_000);
     // A push inside the window keeps the mark: a late write could still land.
-    p.clock.ms = t0 + 30_000;
     await pushServices([key], p, 'p-inside');
     expect((await p.state.getService(key))?.unsettledAt).toBe(t0);
+    await syncedDirtyAt(UNSETTLED_WINDOW_MS - 1);
 
-    p.clock.ms = t0 + UNSETTLED_WINDOW_MS;
+    await p.clock.advanceTo(t0 + UNSETTLED_WINDOW_MS);
     const calls = p.cluster.mutatingCalls;
     await pushServices([key], p, 'p-after');
     expect((await p.state.getService(key))?.unsettledAt).toBeUndefined();
@@ -187,11 +188,11 @@ describe('an unsettled service (a write whose outcome is unknown)', () => {
     const key = keyOf(orders);
     p.cluster.uncertain.add(workloadEntryKey(p, key, 'o-2'));
     orders.instances = orders.instances?.slice(0, 1);
-    p.clock.ms += 5_000;
+    await p.clock.advanceBy(5_000);
 
     await pushServices([key], p, 'p');
 
-    expect((await p.state.getService(key))?.unsettledAt).toBe(p.clock.ms);
+    expect((await p.state.getService(key))?.unsettledAt).toBe(p.clock.now());
   });
 
   it('undoes a create that timed out and landed after its instance was removed and its WorkloadEntry deleted', async () => {
@@ -199,20 +200,20 @@ describe('an unsettled service (a write whose outcome is unknown)', () => {
     const late = workloadEntryKey(p, key, 'o-2');
     // The first attempt times out; the retry creates the object; the first is still queued at the API server.
     p.cluster.uncertain.add(late);
-    p.clock.ms = t0;
+    await p.clock.advanceTo(t0);
     await converge(p);
     p.cluster.uncertain.clear();
 
-    p.clock.ms = t0 + 5_000;
+    await p.clock.advanceTo(t0 + 5_000);
     orders.instances = orders.instances?.filter((i) => i.instanceId !== 'o-2');
     await converge(p);
     expect(p.cluster.keys()).not.toContain(late);
 
-    p.clock.ms = t0 + 10_000;
+    await p.clock.advanceTo(t0 + 10_000);
     p.cluster.landLate(late);
     expect(p.cluster.keys()).toContain(late);
 
-    p.clock.ms = t0 + 20_000;
+    await p.clock.advanceTo(t0 + 20_000);
     const sync = await syncOnce(p, 's');
     // Nothing changed in the registry since the last push: only the mark sends it again.
     expect(sync.desired?.services.get(key)?.hash).toBe((await p.state.getService(key))?.objectsHash);
@@ -228,18 +229,18 @@ describe('an unsettled service (a write whose outcome is unknown)', () => {
     const late = workloadEntryKey(p, key, 'o-2');
     p.cluster.uncertain.add(late);
     p.cluster.failing.add(late);
-    p.clock.ms = t0;
+    await p.clock.advanceTo(t0);
     await syncOnce(p, 's0');
     expect((await pushServices(p.queue.keys(), p, 'p0')).failedKeys).toEqual([key]);
     p.queue.clear();
     p.cluster.uncertain.clear();
     p.cluster.failing.clear();
 
-    p.clock.ms = t0 + 2_000;
+    await p.clock.advanceTo(t0 + 2_000);
     p.cluster.landLate(late);
     orders.instances = orders.instances?.filter((i) => i.instanceId !== 'o-2');
 
-    p.clock.ms = t0 + 20_000;
+    await p.clock.advanceTo(t0 + 20_000);
     const sync = await syncOnce(p, 's1');
     expect(sync.dirty).toEqual([key]);
     await pushServices(p.queue.keys(), p, 'p1');

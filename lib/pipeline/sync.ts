@@ -2,28 +2,18 @@
 // objects changed, and services gone from the registry, are enqueued for a push. It
 // writes nothing itself, so a minute in which nothing changed costs one listing, one
 // state Query and zero writes of any kind.
-import type { Logger } from '../log.ts';
 import { ALWAYS_EXCLUDED_SERVICES, type RenderOptions } from '../render/options.ts';
 import { parseServiceKey } from '../names/service-names.ts';
 import { desiredHashOf } from '../plan/object-plan.ts';
-import { checkDeletions, type DeletionGuardConfig } from '../plan/deletion-guard.ts';
-import type { StateStore } from '../state/state-store.ts';
+import { checkDeletions } from '../plan/deletion-guard.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
 import { desiredState, type DesiredState } from './desired-state.ts';
-import type { GovernanceSwitch, RegistrySource } from './contracts.ts';
+import type { PipelineDeps } from './contracts.ts';
 import { readGovernanceInput } from './governance-rules.ts';
-import type { PipelineMetrics } from './metrics.ts';
 
-export interface SyncDeps {
-  registry: RegistrySource;
-  state: StateStore;
+/** What a sync uses: the registry, state and the queue; never the cluster. */
+export interface SyncDeps extends Pick<PipelineDeps, 'registry' | 'state' | 'render' | 'guard' | 'metrics' | 'logger' | 'clock' | 'governance'> {
   queue: WorkQueue;
-  render: RenderOptions;
-  guard: DeletionGuardConfig;
-  metrics: PipelineMetrics;
-  logger: Logger;
-  now: () => number;
-  governance?: GovernanceSwitch;
 }
 
 export type SyncOutcome = 'ok' | 'registry-unavailable' | 'removals-refused';
@@ -122,7 +112,7 @@ export async function syncOnce(deps: SyncDeps, correlationId: string): Promise<S
     report.removed = [];
   }
 
-  const at = deps.now();
+  const at = deps.clock.now();
   const messages = [];
   if (dirty.length > 0) messages.push({ v: 1 as const, keys: dirty.sort(), reason: 'sync' as const, at, correlationId });
   if (report.removed.length > 0) messages.push({ v: 1 as const, keys: report.removed.sort(), reason: 'removed' as const, at, correlationId });

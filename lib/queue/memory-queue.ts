@@ -2,14 +2,14 @@
 // written for: at-least-once delivery in batches, delayed messages, records reported in
 // `batchItemFailures` (or a whole batch that threw) delivered again after a visibility
 // timeout, and a message that failed `maxReceiveCount` times moved to a dead-letter list.
-// Time comes from the injected scheduler; one batch is handled at a time.
+// Time comes from the injected clock; one batch is handled at a time.
 import { randomUUID } from 'node:crypto';
-import type { Scheduler, CancelTimer } from '../debounce/scheduler.ts';
+import type { CancelTimer, Clock } from '../time/clock.ts';
 import { SQS_MAX_MESSAGE_BYTES, encodeDirtyMessages, type DirtyMessage } from './dirty-message.ts';
 import { validateDelaySeconds, type BatchHandler, type QueueRecord, type SendOptions, type SendReport, type WorkQueue } from './work-queue.ts';
 
 export interface MemoryQueueOptions {
-  scheduler: Scheduler;
+  clock: Pick<Clock, 'now' | 'setTimer'>;
   /** records per handler call; default 10 (the SQS event source default) */
   batchSize?: number;
   /** deliveries before a message goes to the dead letters; default 5 */
@@ -55,7 +55,7 @@ interface Stored {
 }
 
 export function createMemoryQueue(options: MemoryQueueOptions): MemoryQueue {
-  const { scheduler } = options;
+  const { clock } = options;
   const batchSize = options.batchSize ?? 10;
   const maxReceiveCount = options.maxReceiveCount ?? 5;
   const visibilityTimeoutMs = options.visibilityTimeoutMs ?? 1000;
@@ -75,7 +75,7 @@ export function createMemoryQueue(options: MemoryQueueOptions): MemoryQueue {
   const visibleCount = (now: number): number => stored.filter((m) => m.visibleAt <= now).length;
 
   const notifyIdle = (): void => {
-    if (inFlight > 0 || (handler !== undefined && !closed && visibleCount(scheduler.now()) > 0)) return;
+    if (inFlight > 0 || (handler !== undefined && !closed && visibleCount(clock.now()) > 0)) return;
     const ws = waiters;
     waiters = [];
     for (const w of ws) w();
@@ -86,15 +86,15 @@ export function createMemoryQueue(options: MemoryQueueOptions): MemoryQueue {
     cancelWake?.();
     cancelWake = undefined;
     if (closed || handler === undefined || inFlight > 0 || stored.length === 0) return;
-    const now = scheduler.now();
+    const now = clock.now();
     const next = Math.min(...stored.map((m) => m.visibleAt));
-    cancelWake = scheduler.setTimer(Math.max(0, next - now), deliver);
+    cancelWake = clock.setTimer(Math.max(0, next - now), deliver);
   };
 
   const deliver = (): void => {
     cancelWake = undefined;
     if (closed || handler === undefined || inFlight > 0) return;
-    const now = scheduler.now();
+    const now = clock.now();
     const batch: Stored[] = [];
     const rest: Stored[] = [];
     for (const m of stored) {
@@ -123,7 +123,7 @@ export function createMemoryQueue(options: MemoryQueueOptions): MemoryQueue {
         options.onHandlerError?.(error, records);
         failedIds = new Set(records.map((r) => r.messageId));
       }
-      const at = scheduler.now();
+      const at = clock.now();
       for (const m of batch) {
         if (!failedIds.has(m.messageId)) continue;
         if (m.receiveCount >= maxReceiveCount) {
@@ -144,7 +144,7 @@ export function createMemoryQueue(options: MemoryQueueOptions): MemoryQueue {
       if (closed) throw new Error('queue is closed');
       const delaySeconds = validateDelaySeconds(sendOptions.delaySeconds);
       const bodies = encodeDirtyMessages(messages, maxMessageBytes);
-      const now = scheduler.now();
+      const now = clock.now();
       for (const body of bodies) {
         stored.push({ messageId: randomUUID(), body, sentAt: now, visibleAt: now + delaySeconds * 1000, receiveCount: 0 });
       }
@@ -163,7 +163,7 @@ export function createMemoryQueue(options: MemoryQueueOptions): MemoryQueue {
       });
     },
     stats() {
-      const now = scheduler.now();
+      const now = clock.now();
       const visible = visibleCount(now);
       return { visible, invisible: stored.length - visible, inFlight, dead: dead.length, delivered };
     },

@@ -10,8 +10,8 @@ import { createDynamoStateStore } from '../state/dynamo-store.ts';
 import { startEmbeddedDynalite } from '../state/embedded-dynalite.ts';
 import type { StateStore } from '../state/state-store.ts';
 import { PipelineMetrics } from '../pipeline/metrics.ts';
-import type { ClusterTarget, RegistrySource } from '../pipeline/contracts.ts';
-import type { PushDeps } from '../pipeline/push.ts';
+import type { ClusterTarget, PipelineDeps, RegistrySource } from '../pipeline/contracts.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { createRegistrySource } from './registry-source.ts';
 import { createRegistryClient } from './registry-connection.ts';
 
@@ -21,7 +21,7 @@ export { createQueue, queueUrlOf } from './queue-connection.ts';
 /** Table name of the embedded store (local mode keeps it in state.dir). */
 export const EMBEDDED_TABLE = 'sc2mesh-state';
 
-export interface Runtime extends PushDeps {
+export interface Runtime extends PipelineDeps {
   config: Sc2meshConfig;
   client: RegistryClient;
   registry: RegistrySource;
@@ -62,7 +62,7 @@ export async function createState(config: Sc2meshConfig, logger: Logger): Promis
   return { state: createDynamoStateStore({ client: embedded.client, tableName: embedded.tableName, logger }), close: () => embedded.close() };
 }
 
-export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Logger; now?: () => number } = {}): Promise<Runtime> {
+export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Logger; clock?: Pick<Clock, 'now'> } = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const client = await createRegistryClient(config, logger);
   const { cluster, description } = await createCluster(config, logger);
@@ -79,7 +79,7 @@ export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Lo
     guard: config.guard,
     metrics: new PipelineMetrics(),
     logger,
-    now: options.now ?? Date.now,
+    clock: options.clock ?? systemClock,
     async close() {
       await client.close();
       await state.close();

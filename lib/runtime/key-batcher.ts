@@ -1,6 +1,8 @@
 // Collects dirty keys for a short window and hands them on as one batch: the watcher sends
 // one queue message per window instead of one per event. `flush()` on shutdown hands on
 // whatever is held, so a stopping watcher loses nothing it received.
+import type { CancelTimer, Clock } from '../time/clock.ts';
+
 export interface KeyBatcher {
   add(keys: readonly string[]): void;
   flush(): Promise<void>;
@@ -10,15 +12,23 @@ export interface KeyBatcher {
   close(): void;
 }
 
-export function createKeyBatcher(options: { windowMs: number; send: (keys: string[], oldestAt: number) => Promise<void>; now: () => number; onError: (error: unknown, keys: string[]) => void }): KeyBatcher {
+export interface KeyBatcherOptions {
+  windowMs: number;
+  send: (keys: string[], oldestAt: number) => Promise<void>;
+  clock: Pick<Clock, 'now' | 'setTimer'>;
+  onError: (error: unknown, keys: string[]) => void;
+}
+
+export function createKeyBatcher(options: KeyBatcherOptions): KeyBatcher {
+  const { clock } = options;
   let keys = new Set<string>();
   let oldestAt = 0;
-  let timer: NodeJS.Timeout | undefined;
+  let timer: CancelTimer | undefined;
   let inFlight: Promise<void> = Promise.resolve();
   let closed = false;
 
   const drain = async (): Promise<void> => {
-    if (timer !== undefined) clearTimeout(timer);
+    timer?.();
     timer = undefined;
     if (keys.size === 0) return;
     const batch = [...keys].sort();
@@ -31,15 +41,15 @@ export function createKeyBatcher(options: { windowMs: number; send: (keys: strin
       for (const k of batch) keys.add(k);
       oldestAt = Math.min(oldestAt || at, at);
       options.onError(error, batch);
-      if (timer === undefined && !closed) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs * 10);
+      if (timer === undefined && !closed) timer = clock.setTimer(options.windowMs * 10, () => void (inFlight = inFlight.then(drain)));
     }
   };
   return {
     add(incoming) {
       if (incoming.length === 0) return;
-      if (keys.size === 0) oldestAt = options.now();
+      if (keys.size === 0) oldestAt = clock.now();
       for (const k of incoming) keys.add(k);
-      if (timer === undefined && !closed) timer = setTimeout(() => void (inFlight = inFlight.then(drain)), options.windowMs);
+      if (timer === undefined && !closed) timer = clock.setTimer(options.windowMs, () => void (inFlight = inFlight.then(drain)));
     },
     async flush() {
       inFlight = inFlight.then(drain);
@@ -47,7 +57,7 @@ export function createKeyBatcher(options: { windowMs: number; send: (keys: strin
     },
     pending: () => keys.size,
     close() {
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.();
       timer = undefined;
       closed = true;
     },

@@ -6,7 +6,7 @@
 import type { Sc2meshConfig } from '../config/index.ts';
 import { newCorrelationId, type Logger } from '../log.ts';
 import { createLocalDebouncer, type LocalDebouncer, type PushBatch } from '../debounce/local-debouncer.ts';
-import { systemScheduler } from '../debounce/scheduler.ts';
+import { systemClock } from '../time/clock.ts';
 import type { DirtyMessage } from '../queue/dirty-message.ts';
 import type { WorkQueue } from '../queue/work-queue.ts';
 import type { PushReport } from '../pipeline/push.ts';
@@ -51,14 +51,15 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
   const runtime = await buildRuntime(config, options.logger === undefined ? {} : { logger: options.logger });
   const { logger, metrics } = runtime;
   const emit = options.onEvent ?? (() => {});
+  const clock = systemClock;
 
   const debouncer: LocalDebouncer = createLocalDebouncer({
     config: config.debounce,
-    scheduler: systemScheduler,
+    clock,
     onPush: async (batch) => {
       const correlationId = newCorrelationId();
       const report = await pushCycle(batch.keys, runtime, correlationId, batch.firstEventAt, { concurrency: config.kube.concurrency });
-      const latencyMs = Date.now() - batch.firstEventAt;
+      const latencyMs = clock.now() - batch.firstEventAt;
       emit({ type: 'push', batch, report, latencyMs });
       // Thrown keys go back into the debouncer as new events: retried, never dropped.
       if (report.failedKeys.length > 0) throw new Error(`push failed for ${report.failedKeys.length} services: ${report.failedKeys.slice(0, 3).join(', ')}`);
@@ -82,10 +83,10 @@ export async function startLocalRunner(config: Sc2meshConfig, options: LocalRunn
   let lastSyncMs = 0;
   const syncNow = (): Promise<ScheduledSyncReport | undefined> => {
     syncing ??= (async () => {
-      const started = Date.now();
+      const started = clock.now();
       try {
         const report = await runScheduledSync({ ...runtime, queue, auditPeriodMinutes: config.audit.periodMinutes }, newCorrelationId());
-        lastSyncMs = Date.now() - started;
+        lastSyncMs = clock.now() - started;
         emit({ type: 'sync', report, ms: lastSyncMs });
         return report;
       } catch (error) {

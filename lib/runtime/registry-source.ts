@@ -130,8 +130,11 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
       }
       // "Service does not exist" is also the answer for a consumer that is gone (a restarted
       // registry): only once the consumer is known to exist does it mean the provider vanished.
+      // A key answered with instances proves it does (the consumer is checked before any
+      // provider), so a push that also asks for a rival nobody registered costs no lookup.
       const notFound = answer.failed.some((f) => f.error.errorCode === ErrorCodes.serviceNotExists);
-      if (notFound && attempt === 0 && (await client.getService(consumerId)) === undefined) continue;
+      const consumerSeen = answer.updated.length > 0;
+      if (notFound && !consumerSeen && attempt === 0 && (await client.getService(consumerId)) === undefined) continue;
       result = answer;
     }
     if (result === undefined) throw new RegistryReadError('the registry rejects the consumer service it just registered');

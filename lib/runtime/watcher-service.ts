@@ -22,6 +22,7 @@ import { watchEventHandler } from './watch-forwarder.ts';
 import { createWatcherHealth, type WatchSample } from './watcher-health.ts';
 import { newWatcherCounts, watcherMetricsText } from './watcher-metrics.ts';
 import { createResyncCoalescer } from './watcher-resync.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export const DEFAULT_BATCH_WINDOW_MS = 100;
 
@@ -37,7 +38,8 @@ export interface WatcherOptions {
   watch?: Pick<WatchClientOptions, 'pingIntervalMs' | 'connectTimeoutMs' | 'reconnect'>;
   /** replaces the SQS queue (tests); the caller closes it */
   queue?: WorkQueue;
-  now?: () => number;
+  /** the key batcher's window and the health rule's time (tests) */
+  clock?: Pick<Clock, 'now' | 'setTimer'>;
 }
 
 export interface Watcher {
@@ -64,7 +66,8 @@ export async function startWatcher(config: Sc2meshConfig, options: WatcherOption
     );
   }
   const logger = (options.logger ?? createLogger({ level: config.log.level })).child({ component: 'watcher' });
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = (): number => clock.now();
   const metrics = new PipelineMetrics();
   const counts = newWatcherCounts();
   const closers: (() => void | Promise<void>)[] = [];
@@ -100,7 +103,7 @@ export async function startWatcher(config: Sc2meshConfig, options: WatcherOption
   let closed = false;
   const batcher = createKeyBatcher({
     windowMs: options.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS,
-    now,
+    clock,
     send: async (keys, oldestAt) => {
       if (closed) return;
       await queue.send([{ v: 1, keys, reason: 'watch', at: oldestAt }]);

@@ -13,7 +13,7 @@ import { parseGovernDump } from '../../lib/model/govern-dump.ts';
 import { renderRegistry } from '../../lib/render/render-registry.ts';
 import { resolveRenderOptions } from '../../lib/render/options.ts';
 import { DEFAULT_DEBOUNCE_CONFIG } from '../../lib/debounce/config.ts';
-import { createManualScheduler } from '../../lib/debounce/scheduler.ts';
+import { createManualClock } from '../../lib/time/manual-clock.ts';
 import { createMemoryQueue } from '../../lib/queue/memory-queue.ts';
 import { runScheduledSync } from '../../lib/pipeline/scheduled-sync.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
@@ -68,13 +68,13 @@ describe(`the push process killed at each step (seed ${SEED})`, () => {
       const sim = await startRegistrySimulator({ dependencyDelayMs: 0 });
       const tableName = `sc2mesh-crash-${++table}`;
       await ensureStateTable(dynalite.client, tableName);
-      const scheduler = createManualScheduler(1_800_000_000_000);
-      const queue = createMemoryQueue({ scheduler, visibilityTimeoutMs: 30_000, maxReceiveCount: 5 });
-      const driver = new QueueDriver(queue, scheduler);
+      const clock = createManualClock(1_800_000_000_000);
+      const queue = createMemoryQueue({ clock, visibilityTimeoutMs: 30_000, maxReceiveCount: 5 });
+      const driver = new QueueDriver(queue, clock);
       const debounce = { ...DEFAULT_DEBOUNCE_CONFIG };
       const processes: PushProcess[] = [];
       const start = (killPoint?: KillPoint): PushProcess => {
-        const p = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName, render, debounce, queue, scheduler, ...(killPoint === undefined ? {} : { kill: killPoint }) });
+        const p = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName, render, debounce, queue, clock, ...(killPoint === undefined ? {} : { kill: killPoint }) });
         processes.push(p);
         driver.current = p;
         return p;
@@ -110,7 +110,7 @@ describe(`the push process killed at each step (seed ${SEED})`, () => {
         storm.registerOn(keys[4] as string);
         for (let i = 0; i < 4; i++) storm.step();
         const changed = [keys[0], keys[1], keys[2], keys[3], keys[4], added] as string[];
-        for (const key of changed) await queue.send([{ v: 1, keys: [key], reason: 'watch', at: scheduler.now() }]);
+        for (const key of changed) await queue.send([{ v: 1, keys: [key], reason: 'watch', at: clock.now() }]);
 
         // The process that dies.
         const doomed = start(kill);

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { resolveRenderOptions } from '../../lib/render/options.ts';
 import { DEFAULT_DEBOUNCE_CONFIG } from '../../lib/debounce/config.ts';
-import { createManualScheduler } from '../../lib/debounce/scheduler.ts';
+import { createManualClock } from '../../lib/time/manual-clock.ts';
 import { createMemoryQueue } from '../../lib/queue/memory-queue.ts';
 import { runScheduledSync } from '../../lib/pipeline/scheduled-sync.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
@@ -45,13 +45,13 @@ const publishedInstanceIds = (): string[] =>
 
 describe(`a registry restarted empty, every instance registered again under a new id (seed ${SEED})`, () => {
   it('publishes every instance within one debounce cycle and keeps no stale object past one sync', async () => {
-    const scheduler = createManualScheduler(1_800_000_000_000);
-    const queue = createMemoryQueue({ scheduler, visibilityTimeoutMs: 30_000 });
-    const driver = new QueueDriver(queue, scheduler);
-    const push = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName: TABLE, render, debounce: { ...DEFAULT_DEBOUNCE_CONFIG }, queue, scheduler });
+    const clock = createManualClock(1_800_000_000_000);
+    const queue = createMemoryQueue({ clock, visibilityTimeoutMs: 30_000 });
+    const driver = new QueueDriver(queue, clock);
+    const push = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName: TABLE, render, debounce: { ...DEFAULT_DEBOUNCE_CONFIG }, queue, clock });
     driver.current = push;
     const watchEvents = async (keys: readonly string[]): Promise<void> => {
-      for (const key of keys) await queue.send([{ v: 1, keys: [key], reason: 'watch', at: scheduler.now() }]);
+      for (const key of keys) await queue.send([{ v: 1, keys: [key], reason: 'watch', at: clock.now() }]);
     };
     try {
       const storm = new RegistryStorm(sim, SEED);

@@ -7,7 +7,7 @@
 import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import { resolveRenderOptions } from '../../lib/render/options.ts';
 import { DEFAULT_DEBOUNCE_CONFIG } from '../../lib/debounce/config.ts';
-import { createManualScheduler } from '../../lib/debounce/scheduler.ts';
+import { createManualClock } from '../../lib/time/manual-clock.ts';
 import { createMemoryQueue } from '../../lib/queue/memory-queue.ts';
 import { runScheduledSync } from '../../lib/pipeline/scheduled-sync.ts';
 import { startEmbeddedDynalite, type EmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
@@ -36,10 +36,10 @@ afterAll(async () => {
 
 describe(`a registry that restarts empty (seed ${SEED})`, () => {
   it('does not make the chunked serverless push delete the mesh', async () => {
-    const scheduler = createManualScheduler(1_800_000_000_000);
-    const queue = createMemoryQueue({ scheduler, visibilityTimeoutMs: 30_000 });
-    const driver = new QueueDriver(queue, scheduler);
-    const push = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName: TABLE, render, debounce: { ...DEFAULT_DEBOUNCE_CONFIG }, queue, scheduler });
+    const clock = createManualClock(1_800_000_000_000);
+    const queue = createMemoryQueue({ clock, visibilityTimeoutMs: 30_000 });
+    const driver = new QueueDriver(queue, clock);
+    const push = new PushProcess({ registryUrl: sim.baseUrl, kubeConfig: kube.kubeConfig, dynamoEndpoint: dynalite.endpoint, tableName: TABLE, render, debounce: { ...DEFAULT_DEBOUNCE_CONFIG }, queue, clock });
     driver.current = push;
     try {
       const storm = new RegistryStorm(sim, SEED);
@@ -53,7 +53,7 @@ describe(`a registry that restarts empty (seed ${SEED})`, () => {
       await sim.restart({ clearState: true });
       kube.requestLog.clear();
       // The watcher's listing finds every service gone and marks each dirty.
-      for (const key of storm.keys()) await queue.send([{ v: 1, keys: [key], reason: 'watch', at: scheduler.now() }]);
+      for (const key of storm.keys()) await queue.send([{ v: 1, keys: [key], reason: 'watch', at: clock.now() }]);
       expect(await driver.drain()).toBe('empty');
       const wiped = await runScheduledSync(push.syncDeps, 'wiped');
       expect(wiped.sync.outcome).toBe('removals-refused');

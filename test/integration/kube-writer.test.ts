@@ -2,7 +2,7 @@
 // little as possible, never changes or deletes what is not its own, and rides out
 // throttling and server errors.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Clock } from '../../lib/retry/clock.ts';
+import type { Clock } from '../../lib/time/clock.ts';
 import { createIstioObjectsClient } from '../../lib/kube/istio-client.ts';
 import { KubeClusterWriter, type KubeWriterOptions } from '../../lib/kube/writer.ts';
 import type { IstioObject, ServiceEntry } from '../../lib/model/istio.ts';
@@ -322,7 +322,7 @@ describe('throttling and outages', () => {
   it('honours Retry-After (measured on the sleeps it asks for)', async () => {
     const sleeps: number[] = [];
     let t = 1_000_000;
-    const clock: Clock = { now: () => t, sleep: async (ms) => void sleeps.push(ms) };
+    const clock: Pick<Clock, 'now' | 'sleep'> = { now: () => t, sleep: async (ms) => void sleeps.push(ms) };
     server.inject({ error: 429, retryAfterSeconds: 7, count: 2 });
     try {
       const w = writer('w-retry-after', { clock, random: () => 0.5, retry: { baseDelayMs: 100, maxDelayMs: 1000 } });
@@ -339,7 +339,7 @@ describe('throttling and outages', () => {
   it('paces requests with the token bucket', async () => {
     let t = 0;
     const sleeps: number[] = [];
-    const clock: Clock = { now: () => t, sleep: async (ms) => void (sleeps.push(ms), (t += ms)) };
+    const clock: Pick<Clock, 'now' | 'sleep'> = { now: () => t, sleep: async (ms) => void (sleeps.push(ms), (t += ms)) };
     const w = writer('w-rate', { clock, rateLimit: { qps: 5, burst: 2 } });
     await w.apply(desiredSet(4, { namespace: 'w-rate' }));
     // 4 new objects: a GET and an apply each; the first 2 requests use the burst.

@@ -183,7 +183,7 @@ describe('scheduled sync (sync + drift audit)', () => {
     await rm(join(h.folder, victim));
     let repaired = 0;
     for (let minute = 0; minute < 15; minute++) {
-      h.clock.ms += 60_000;
+      await h.clock.advanceBy(60_000);
       repaired += (await runScheduledSync(deps, `m${minute}`)).audit?.applied ?? 0;
     }
     expect(repaired).toBe(1);

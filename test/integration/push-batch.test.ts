@@ -25,25 +25,25 @@ afterEach(async () => {
 const key = (s: number): string => serviceKeyOf({ environment: '', appId: 'shop', serviceName: `svc${s}` });
 function record(message: DirtyMessage | string): QueueRecord {
   n++;
-  return { messageId: `m${n}`, body: typeof message === 'string' ? message : JSON.stringify(message), receiveCount: 1, sentAt: h.clock.ms };
+  return { messageId: `m${n}`, body: typeof message === 'string' ? message : JSON.stringify(message), receiveCount: 1, sentAt: h.clock.now() };
 }
-const watch = (...keys: string[]): QueueRecord => record({ v: 1, keys, reason: 'watch', at: h.clock.ms });
-const tick = (): QueueRecord => record({ v: 1, keys: [], reason: 'tick', at: h.clock.ms });
+const watch = (...keys: string[]): QueueRecord => record({ v: 1, keys, reason: 'watch', at: h.clock.now() });
+const tick = (): QueueRecord => record({ v: 1, keys: [], reason: 'tick', at: h.clock.now() });
 
 describe('handlePushBatch', () => {
   it('waits for the quiet time, then one tick pushes every key of the cycle', async () => {
     const first = await handlePushBatch([watch(key(0))], deps, 'b1');
     expect(first.decision).toBe('wait');
     expect(h.queue.sent).toEqual([{ message: expect.objectContaining({ reason: 'tick', keys: [] }), delaySeconds: 1 }]);
-    h.clock.ms += 400;
+    await h.clock.advanceBy(400);
     const joined = await handlePushBatch([watch(key(1)), watch(key(0))], deps, 'b2');
     expect(joined.decision).toBe('wait');
     expect(h.queue.sent).toHaveLength(1); // no second tick chain for the same cycle
-    h.clock.ms += 600; // the tick arrives early: the cycle was extended
+    await h.clock.advanceBy(600); // the tick arrives early: the cycle was extended
     const early = await handlePushBatch([tick()], deps, 'b3');
     expect(early.decision).toBe('wait');
     expect(h.queue.sent).toHaveLength(2);
-    h.clock.ms += 400;
+    await h.clock.advanceBy(400);
     const due = await handlePushBatch([tick()], deps, 'b4');
     expect(due.decision).toBe('push');
     expect(due.pushed).toEqual([key(0), key(1)].sort());
@@ -94,7 +94,7 @@ describe('handlePushBatch', () => {
     deps.debounce = { ...deps.debounce, maxEvents: 2 };
     const records = [watch(key(2)), watch(key(0)), watch(key(2)), watch(key(1)), watch(key(0))];
     for (const r of records.reverse()) await handlePushBatch([r, r], deps, 'b');
-    h.clock.ms += 20_000;
+    await h.clock.advanceBy(20_000);
     await handlePushBatch([tick()], deps, 'tick');
     expect(await listManifests(h.folder)).toHaveLength(6);
     expect((await h.state.listServices()).items).toHaveLength(3);

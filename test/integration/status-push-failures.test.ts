@@ -6,6 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pushCycle } from '../../lib/pipeline/push-cycle.ts';
+import type { PushDeps } from '../../lib/pipeline/push.ts';
+import { systemClock } from '../../lib/time/clock.ts';
 import type { RegistryRead } from '../../lib/pipeline/contracts.ts';
 import { createDynamoStateStore } from '../../lib/state/dynamo-store.ts';
 import { startEmbeddedDynalite } from '../../lib/state/embedded-dynalite.ts';
@@ -52,7 +54,7 @@ beforeAll(async () => {
   // The state the CLI reads: an embedded store in a folder, on the real clock (runs expire).
   const db = await startEmbeddedDynalite({ tableName: EMBEDDED_TABLE, path: dir });
   try {
-    const deps = { ...h, registry, state: createDynamoStateStore({ client: db.client, tableName: EMBEDDED_TABLE, logger: silentLogger }), now: Date.now };
+    const deps: PushDeps = { ...h, registry, state: createDynamoStateStore({ client: db.client, tableName: EMBEDDED_TABLE, logger: silentLogger }), clock: systemClock };
     const first = await pushCycle([CART, ORDERS], deps, 'push-partial', Date.now() - 500);
     expect(first.failedKeys).toEqual([ORDERS]);
     registry.down = true;

@@ -18,6 +18,7 @@ import { resolveRenderOptions, type RenderOptionsInput } from '../../lib/render/
 import { DEFAULT_DELETION_GUARD } from '../../lib/plan/deletion-guard.ts';
 import { PipelineMetrics } from '../../lib/pipeline/metrics.ts';
 import { silentLogger } from '../../lib/log.ts';
+import { createManualClock, type ManualClock } from '../../lib/time/manual-clock.ts';
 import { StaticRegistrySource } from './static-registry-source.ts';
 
 interface Held {
@@ -206,25 +207,23 @@ export interface MemoryPipeline extends PipelineDeps {
   cluster: MemoryCluster;
   state: MemoryStateStore;
   queue: RecordingQueue;
-  /** `now()` returns `clock.ms`; tests move it instead of sleeping */
-  clock: { ms: number };
+  /** state's clock too; tests move it instead of sleeping */
+  clock: ManualClock;
 }
 
 /** Every pipeline dependency in memory: enough for push, sync, scheduled sync and reconcile. */
 export function memoryPipeline(options: { render?: RenderOptionsInput } = {}): MemoryPipeline {
-  const clock = { ms: 1_700_000_000_000 };
-  const now = (): number => clock.ms;
+  const clock = createManualClock(1_700_000_000_000);
   const render = resolveRenderOptions(options.render ?? {});
   return {
     registry: new StaticRegistrySource(),
     cluster: new MemoryCluster(render.source),
-    state: createMemoryStateStore({ now, onCorrupt: () => {} }),
+    state: createMemoryStateStore({ now: clock.now, onCorrupt: () => {} }),
     queue: new RecordingQueue(),
     render,
     guard: { ...DEFAULT_DELETION_GUARD },
     metrics: new PipelineMetrics(),
     logger: silentLogger,
-    now,
     clock,
   };
 }

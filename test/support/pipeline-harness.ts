@@ -15,6 +15,7 @@ import { silentLogger } from '../../lib/log.ts';
 import { createFolderCluster } from '../../lib/output/folder-cluster.ts';
 import type { ClusterTarget } from '../../lib/pipeline/contracts.ts';
 import type { PushDeps } from '../../lib/pipeline/push.ts';
+import { createManualClock, type ManualClock } from '../../lib/time/manual-clock.ts';
 import { StaticRegistrySource } from './static-registry-source.ts';
 
 export class RecordingQueue implements WorkQueue {
@@ -39,16 +40,16 @@ export interface Harness extends PushDeps {
   folderCluster: ReturnType<typeof createFolderCluster>;
   /** the raw DynamoDB side, to corrupt state on purpose */
   dynamo: EmbeddedDynalite;
-  /** the harness clock: `now()` returns `clock.ms`; tests move it */
-  clock: { ms: number };
+  /** the harness clock, state's too: tests move it */
+  clock: ManualClock;
   close(): Promise<void>;
 }
 
 export async function startHarness(options: { render?: RenderOptionsInput; cluster?: ClusterTarget } = {}): Promise<Harness> {
   const folder = await mkdtemp(join(tmpdir(), 'sc2mesh-harness-'));
   const dynalite: EmbeddedDynalite = await startEmbeddedDynalite({ tableName: 'sc2mesh-test' });
-  const clock = { ms: 1_700_000_000_000 };
-  const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger, now: () => clock.ms });
+  const clock = createManualClock(1_700_000_000_000);
+  const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger, now: clock.now });
   const folderCluster = createFolderCluster(folder, options.render?.source ?? 'default');
   return {
     registry: new StaticRegistrySource(),
@@ -60,7 +61,6 @@ export async function startHarness(options: { render?: RenderOptionsInput; clust
     guard: { ...DEFAULT_DELETION_GUARD },
     metrics: new PipelineMetrics(),
     logger: silentLogger,
-    now: () => clock.ms,
     clock,
     folder,
     dynamo: dynalite,

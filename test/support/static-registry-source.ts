@@ -19,6 +19,10 @@ export class StaticRegistrySource implements RegistrySource {
   /** only the governance API fails */
   governanceDown = false;
   governanceReads = 0;
+  /** keys a per-service read answers as unreadable (a find that failed for them alone) */
+  readonly unreadableKeys = new Set<string>();
+  /** every key a per-service read asked for, each call's keys sorted */
+  readonly keysRead: string[] = [];
   constructor(details: ServiceDetail[] = []) {
     this.details = details;
   }
@@ -37,15 +41,17 @@ export class StaticRegistrySource implements RegistrySource {
 
   async readServices(keys: readonly string[]): Promise<RegistryRead> {
     const wanted = new Set(keys);
+    this.keysRead.push(...[...wanted].sort());
     const read: RegistryRead = { services: new Map(), missing: new Set(), unreadable: new Map() };
+    for (const key of wanted) if (this.unreadableKeys.has(key)) read.unreadable.set(key, '400011 injected: find failed for this key');
     for (const detail of this.#snapshot()) {
       const key = serviceKeyOf(partsOf(detail.microService));
-      if (!wanted.has(key)) continue;
+      if (!wanted.has(key) || read.unreadable.has(key)) continue;
       let list = read.services.get(key);
       if (list === undefined) read.services.set(key, (list = []));
       if ((detail.instances ?? []).length > 0) list.push(detail);
     }
-    for (const key of wanted) if (!read.services.has(key)) read.missing.add(key);
+    for (const key of wanted) if (!read.services.has(key) && !read.unreadable.has(key)) read.missing.add(key);
     return read;
   }
 

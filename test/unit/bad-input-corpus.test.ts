@@ -404,7 +404,7 @@ describe('a batch mixing every bad queue message with good ones (handlePushBatch
       const logs = new PassThrough();
       let logText = '';
       logs.on('data', (chunk: Buffer) => (logText += chunk.toString()));
-      const record = (id: string, body: string): QueueRecord => ({ messageId: id, body, receiveCount: 1, sentAt: h.clock.ms });
+      const record = (id: string, body: string): QueueRecord => ({ messageId: id, body, receiveCount: 1, sentAt: h.clock.now() });
       const bad = queueCorpus.cases.map((c) => record(`bad-${c.id}`, bodyOf(c)));
       const good = [record('good-valid', JSON.stringify(queueCorpus.valid.body)), ...queueCorpus.accepted.map((a) => record(`good-${a.id}`, JSON.stringify(a.body)))];
       // good ones first, between and last, so position cannot matter

@@ -19,7 +19,7 @@ import type { StateStore } from '../../../lib/state/state-store.ts';
 import type { RenderOptions } from '../../../lib/render/options.ts';
 import { DEFAULT_DELETION_GUARD } from '../../../lib/plan/deletion-guard.ts';
 import type { DebounceConfig } from '../../../lib/debounce/config.ts';
-import type { ManualScheduler } from '../../../lib/debounce/scheduler.ts';
+import type { ManualClock } from '../../../lib/time/manual-clock.ts';
 import type { MemoryQueue } from '../../../lib/queue/memory-queue.ts';
 import type { BatchResult, QueueRecord, WorkQueue } from '../../../lib/queue/work-queue.ts';
 import { MortalProcess, ProcessKilled, type KillPoint } from './mortal-process.ts';
@@ -32,7 +32,7 @@ export interface PushProcessOptions {
   render: RenderOptions;
   debounce: DebounceConfig;
   queue: MemoryQueue;
-  scheduler: ManualScheduler;
+  clock: ManualClock;
   kill?: KillPoint;
 }
 
@@ -69,7 +69,7 @@ export class PushProcess {
       guard: { ...DEFAULT_DELETION_GUARD },
       metrics: new PipelineMetrics(),
       logger: silentLogger,
-      now: () => options.scheduler.now(),
+      clock: options.clock,
     };
     this.deps = { ...common, debounce: options.debounce };
     this.syncDeps = { ...common, auditPeriodMinutes: 15 };
@@ -102,12 +102,12 @@ export class PushProcess {
 export class QueueDriver {
   current: PushProcess | undefined;
   readonly #queue: MemoryQueue;
-  readonly #scheduler: ManualScheduler;
+  readonly #clock: ManualClock;
   #running: Promise<unknown> | undefined;
 
-  constructor(queue: MemoryQueue, scheduler: ManualScheduler) {
+  constructor(queue: MemoryQueue, clock: ManualClock) {
     this.#queue = queue;
-    this.#scheduler = scheduler;
+    this.#clock = clock;
     queue.consume((records) => {
       const process = this.current;
       if (process === undefined) throw new Error('no process to hand the batch to');
@@ -126,7 +126,7 @@ export class QueueDriver {
     const max = options.maxSimulatedMs ?? 120_000;
     for (let elapsed = 0; elapsed <= max; ) {
       if (options.stop?.() === true) return 'stopped';
-      await this.#scheduler.advanceBy(0);
+      await this.#clock.advanceBy(0);
       if (this.#running !== undefined) {
         await this.#running.catch(() => undefined);
         this.#running = undefined;
@@ -134,7 +134,7 @@ export class QueueDriver {
       }
       const s = this.#queue.stats();
       if (s.visible + s.invisible + s.inFlight === 0) return 'empty';
-      await this.#scheduler.advanceBy(step);
+      await this.#clock.advanceBy(step);
       elapsed += step;
     }
     throw new Error(`queue not drained within ${max} simulated ms: ${JSON.stringify(this.#queue.stats())}`);

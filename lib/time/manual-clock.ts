@@ -1,27 +1,14 @@
-// Time, injected. The local debouncer and the in-process queue take a Scheduler so tests
-// run hours of events in milliseconds with a manual clock and no timed assertions.
+// The clock tests move by hand. Time stands still until the test advances it; then every
+// timer due runs in time order (ties in creation order), and promise callbacks settle
+// between two timers, so what a timer starts (a push, a retry's sleep) runs before the
+// next one fires. A sleep is a timer that resolves its promise.
+import type { CancelTimer, Clock } from './clock.ts';
 
-export type CancelTimer = () => void;
-
-export interface Scheduler {
-  now(): number;
-  /** run `fn` once after `delayMs` (clamped at 0); returns a cancel function */
-  setTimer(delayMs: number, fn: () => void): CancelTimer;
-}
-
-export const systemScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimer(delayMs, fn) {
-    const handle = setTimeout(fn, Math.max(0, delayMs));
-    return () => clearTimeout(handle);
-  },
-};
-
-export interface ManualScheduler extends Scheduler {
-  /** run every timer due up to `time` in time order (ties in creation order), letting promises settle between them */
+export interface ManualClock extends Clock {
+  /** run every timer due up to `time` in time order, letting promises settle between them; then now = time */
   advanceTo(time: number): Promise<void>;
   advanceBy(ms: number): Promise<void>;
-  /** run timers until none is left (or `limit` timers ran) */
+  /** run timers until none is left (throws once `limit` timers ran and more are left) */
   runAll(limit?: number): Promise<void>;
   pendingTimers(): number;
 }
@@ -37,7 +24,7 @@ async function settle(): Promise<void> {
   for (let i = 0; i < 3; i++) await new Promise<void>((resolve) => setImmediate(resolve));
 }
 
-export function createManualScheduler(start = 0): ManualScheduler {
+export function createManualClock(start = 0): ManualClock {
   let now = start;
   let seq = 0;
   const timers = new Set<ManualTimer>();
@@ -48,15 +35,18 @@ export function createManualScheduler(start = 0): ManualScheduler {
     return best;
   };
 
-  const self: ManualScheduler = {
+  const setTimer = (delayMs: number, fn: () => void): CancelTimer => {
+    const timer: ManualTimer = { at: now + Math.max(0, delayMs), seq: seq++, fn };
+    timers.add(timer);
+    return () => {
+      timers.delete(timer);
+    };
+  };
+
+  const self: ManualClock = {
     now: () => now,
-    setTimer(delayMs, fn) {
-      const timer: ManualTimer = { at: now + Math.max(0, delayMs), seq: seq++, fn };
-      timers.add(timer);
-      return () => {
-        timers.delete(timer);
-      };
-    },
+    setTimer,
+    sleep: (ms) => new Promise<void>((resolve) => setTimer(ms, resolve)),
     async advanceTo(time) {
       if (time < now) throw new Error(`advanceTo: time ${time} is before now ${now}`);
       await settle();

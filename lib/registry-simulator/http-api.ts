@@ -10,6 +10,7 @@ import { GOVERNANCE_PATH, governanceAnswer } from './governance-api.ts';
 import type { GovernanceStore } from './governance-store.ts';
 import { Codes, SimError } from './sim-error.ts';
 import { batchFind } from './batch-find.ts';
+import { drawRelations } from './relations.ts';
 import { field, listOrOmit } from './wire.ts';
 import type { JsonObject, RegistryStore } from './store.ts';
 
@@ -188,9 +189,21 @@ async function handle(ctx: ApiContext, req: IncomingMessage, res: ServerResponse
   switch (route) {
     case 'GET govern/microservices': {
       const opts = (q('options') ?? '').split(',');
-      const details = store.governDump(tenant, opts.includes('instances') || opts.includes('all'), q('withShared') === 'true');
+      const all = opts.includes('all');
+      const details = store.governDump(tenant, all || opts.includes('instances'), q('withShared') === 'true', all || opts.includes('dependencies'));
       return sendJson(res, 200, listOrOmit('allServicesDetail', details));
     }
+    case 'GET govern/relations':
+      return sendJson(res, 200, drawRelations(store, tenant, q('withShared') === 'true'));
+    case 'POST registry/dependencies':
+    case 'PUT registry/dependencies':
+      // deprecated in service-center: a success says so in a header (errors do not)
+      store.putDependencies(tenant, await readBody(req), method === 'PUT');
+      return sendJson(res, 200, undefined, { deprecation: 'version="v4"' });
+    case 'GET registry/microservices/*/providers':
+      return sendJson(res, 200, listOrOmit('providers', store.providersOf(tenant, segments[1] as string, q('noSelf') === '1')));
+    case 'GET registry/microservices/*/consumers':
+      return sendJson(res, 200, listOrOmit('consumers', store.consumersOf(tenant, segments[1] as string, q('noSelf') === '1')));
     case 'GET registry/microservices':
       return sendJson(res, 200, listOrOmit('services', store.listServices(tenant, q('withShared') === 'true')));
     case 'POST registry/microservices': {
@@ -273,6 +286,10 @@ function isVariable(area: string, segments: string[], index: number): boolean {
 
 const KNOWN = [
   'govern/microservices',
+  'govern/relations',
+  'registry/dependencies',
+  'registry/microservices/*/providers',
+  'registry/microservices/*/consumers',
   'registry/microservices',
   'registry/microservices/*',
   'registry/microservices/*/properties',

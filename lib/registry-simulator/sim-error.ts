@@ -7,6 +7,7 @@ export const Codes = {
   serviceNotExists: 400012,
   deployedInstance: 400013,
   instanceNotExists: 400017,
+  dependedOnConsumer: 400023,
   serviceVersionNotExists: 400026,
   unauthorized: 401002,
   internal: 500003,

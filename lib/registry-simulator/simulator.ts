@@ -14,6 +14,7 @@ import { WebSocketServer } from 'ws';
 import { TokenAuthority, type AuthOptions } from './auth.ts';
 import { mergeFaults, noFaults, type ActiveFaults, type FaultSpec } from './faults.ts';
 import { GovernanceStore } from './governance-store.ts';
+import { seededProviders } from './dependency-rules.ts';
 import { createApiHandler, tenantOf, WATCHER_PATH } from './http-api.ts';
 import { Codes, SimError } from './sim-error.ts';
 import { RegistryStore, tenantKey, type JsonObject, type Scope } from './store.ts';
@@ -82,7 +83,9 @@ export interface RegistrySimulator {
   unregisterService(serviceId: string, options?: { force?: boolean }, scope?: Scope): void;
   /**
    * Loads a govern dump ({allServicesDetail:[...]}) keeping its ids; instances are kept
-   * alive. An optional `governance: {[kind]: rule[]}` loads rules as if written to kie.
+   * alive. An entry's `providers` (as options=dependencies dumps them) become its
+   * dependencies at once. An optional `governance: {[kind]: rule[]}` loads rules as if
+   * written to kie.
    */
   seed(dump: unknown, scope?: Scope): { services: number; instances: number; rules: number };
   /** stores one governance rule as kie would hold it (no spec validation); returns its id */
@@ -251,6 +254,11 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
           throw where(e);
         }
         instances++;
+      }
+      try {
+        store.seedDependencies(tenantKey(scope), serviceId, seededProviders(detail['providers'], 'providers'));
+      } catch (e) {
+        throw where(e);
       }
     });
     return { services, instances, rules };

@@ -4,8 +4,12 @@
 //
 // One file past 350 lines on purpose: every rule here reads and changes the same per-tenant
 // indexes (by id, by key, by name, dependencies, revisions); split, each file would need
-// the others' internals to keep those indexes consistent.
+// the others' internals to keep those indexes consistent. The dependency index itself and
+// the explicit dependency API's body rules live beside it (dependency-index.ts,
+// dependency-rules.ts).
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { DependencyIndex } from './dependency-index.ts';
+import { parseDependencyRequest, type DependencyKey } from './dependency-rules.ts';
 import { Codes, SimError } from './sim-error.ts';
 
 export interface Scope {
@@ -31,7 +35,7 @@ export interface StoreOptions {
   minHeartbeatInterval: number;
   /** and the missed-heartbeat count to at least this (default 3) */
   minHeartbeatTimes: number;
-  /** delay between a find and the dependency being recorded (default 100 ms) */
+  /** delay between a find (or an explicit dependency call) and the dependency being recorded (default 100 ms) */
   dependencyDelayMs: number;
   onEvent: (event: StoreEvent) => void;
 }
@@ -65,8 +69,7 @@ class Tenant {
   readonly byKey = new Map<string, string>();
   readonly byName = new Map<string, Set<string>>();
   readonly instanceOwner = new Map<string, string>();
-  readonly deps = new Map<string, Set<string>>();
-  readonly dependents = new Map<string, Set<string>>();
+  readonly deps = new DependencyIndex();
   /** store revision of the last change under each environment/appId/serviceName */
   readonly nameRev = new Map<string, number>();
   constructor(key: string) {
@@ -221,7 +224,13 @@ export class RegistryStore {
     const t = this.#tenant(tenant);
     const r = this.#service(t, serviceId);
     if (r.shared) throw invalid('the registry itself cannot be unregistered');
-    if (r.instances.size > 0 && !force) throw new SimError(Codes.deployedInstance, `service ${serviceId} still has ${r.instances.size} instance(s)`);
+    if (!force) {
+      // service-center refuses to delete a provider others depend on (any version of its name), unless forced
+      const nk0 = nameKeyOf(r.environment, r.appId, r.serviceName);
+      const others = [...t.deps.consumersOf(nk0)].filter((id) => id !== serviceId && t.services.has(id));
+      if (others.length > 0) throw new SimError(Codes.dependedOnConsumer, `Can not delete this service, other service rely it (${others.length} consumer(s))`);
+      if (r.instances.size > 0) throw new SimError(Codes.deployedInstance, `service ${serviceId} still has ${r.instances.size} instance(s)`);
+    }
     for (const instanceId of [...r.instances.keys()]) this.#deleteInstance(t, r, instanceId);
     t.services.delete(serviceId);
     t.byKey.delete(versionKey(r.environment, r.appId, r.serviceName, r.version));
@@ -230,9 +239,10 @@ export class RegistryStore {
     ids?.delete(serviceId);
     if (ids?.size === 0) t.byName.delete(nk);
     t.nameRev.set(nk, ++this.#revision);
-    // the deleted service's own dependencies (as a consumer) go with it
-    for (const provider of t.deps.get(serviceId) ?? []) t.dependents.get(provider)?.delete(serviceId);
-    t.deps.delete(serviceId);
+    // the deleted service's own rules (as a consumer) go with it, and so do the rules naming
+    // it once no version of its name is left (service-center's CleanUpDependencyRules)
+    t.deps.removeConsumer(serviceId);
+    this.#cleanUpDependencies(t);
   }
 
   /**
@@ -433,7 +443,11 @@ export class RegistryStore {
       // 200 with no instances here (the accessible filter empties the result), not 400012.
       return { instances: [], rev: revisionOf(nk, 0) };
     }
-    if (consumer !== undefined) this.#recordDependencyLater(t, consumer.id, nk);
+    // A find of the registry's own entry takes service-center's shared path, which records nothing.
+    if (consumer !== undefined && !providers.some((p) => p.shared) && !t.deps.has(consumer.id, nk)) {
+      const consumerId = consumer.id;
+      this.#later(t, consumerId, () => t.deps.add(consumerId, nk));
+    }
     const instances = providers.flatMap((p) => [...p.instances.values()].map((i) => i.instance));
     return { instances, rev: revisionOf(nk, t.nameRev.get(nk) ?? 0) };
   }
@@ -449,41 +463,119 @@ export class RegistryStore {
     }
   }
 
-  #recordDependencyLater(t: Tenant, consumerId: string, providerNameKey: string): void {
-    if (t.deps.get(consumerId)?.has(providerNameKey) === true) return;
-    const record = (): void => {
-      if (!t.services.has(consumerId)) return;
-      let deps = t.deps.get(consumerId);
-      if (deps === undefined) t.deps.set(consumerId, (deps = new Set()));
-      deps.add(providerNameKey);
-      let dependents = t.dependents.get(providerNameKey);
-      if (dependents === undefined) t.dependents.set(providerNameKey, (dependents = new Set()));
-      dependents.add(consumerId);
+  /**
+   * service-center records dependencies through a queue, asynchronously; so does this,
+   * after dependencyDelayMs (at once when 0). A consumer deleted meanwhile records nothing.
+   */
+  #later(t: Tenant, consumerId: string, apply: () => void): void {
+    const run = (): void => {
+      if (t.services.has(consumerId)) apply();
     };
     if (this.#options.dependencyDelayMs <= 0) {
-      record();
+      run();
       return;
     }
     const timer = setTimeout(() => {
       this.#pendingDeps.delete(timer);
-      record();
+      run();
     }, this.#options.dependencyDelayMs);
     this.#pendingDeps.add(timer);
   }
 
   /** Consumers (serviceIds) whose recorded dependencies include this provider name. */
   dependentsOf(tenant: string, providerNameKey: string): ReadonlySet<string> {
-    return this.#tenants.get(tenant)?.dependents.get(providerNameKey) ?? new Set();
+    return this.#tenants.get(tenant)?.deps.consumersOf(providerNameKey) ?? new Set();
   }
 
+  /** Provider name keys (environment/appId/serviceName) this consumer depends on. */
   dependenciesOf(tenant: string, consumerId: string): string[] {
-    return [...(this.#tenants.get(tenant)?.deps.get(consumerId) ?? [])];
+    return this.#tenants.get(tenant)?.deps.providerNamesOf(consumerId) ?? [];
+  }
+
+  /**
+   * `POST` (add) or `PUT` (override) `/registry/dependencies`: the body checked whole, every
+   * consumer resolved by its exact key (an unknown one is 400012 and nothing is applied),
+   * then the rules recorded as a find's are. An override also drops, across the tenant,
+   * rules naming a provider of which no service exists (service-center cleans up then).
+   */
+  putDependencies(tenant: string, body: unknown, override: boolean): void {
+    const t = this.#tenant(tenant);
+    const resolved = parseDependencyRequest(body, override).map((entry) => {
+      const c = entry.consumer;
+      const consumerId = t.byKey.get(versionKey(c.environment, c.appId, c.serviceName, c.version));
+      if (consumerId === undefined) throw new SimError(Codes.serviceNotExists, `Consumer ${c.environment}/${c.appId}/${c.serviceName}/${c.version} does not exist.`);
+      return { consumerId, names: entry.providers.map((p) => nameKeyOf(p.environment, p.appId, p.serviceName)) };
+    });
+    for (const { consumerId, names } of resolved) {
+      this.#later(t, consumerId, () => {
+        if (override) t.deps.replace(consumerId, names);
+        else for (const name of names) t.deps.add(consumerId, name);
+        if (override) this.#cleanUpDependencies(t);
+      });
+    }
+  }
+
+  /** Records from a seed, at once: the consumer depends on these provider names. */
+  seedDependencies(tenant: string, consumerId: string, providers: readonly DependencyKey[]): void {
+    const t = this.#tenant(tenant);
+    this.#service(t, consumerId);
+    for (const p of providers) t.deps.add(consumerId, nameKeyOf(p.environment, p.appId || 'default', p.serviceName));
+  }
+
+  /**
+   * GET .../microservices/{consumerId}/providers: every service (every version) of every
+   * provider name the consumer depends on; a name is also matched against aliases, as
+   * service-center's FindServiceIds does. `noSelf` leaves the consumer itself out.
+   */
+  providersOf(tenant: string, consumerId: string, noSelf: boolean): JsonObject[] {
+    const t = this.#tenant(tenant);
+    checkServiceId(consumerId);
+    if (!t.services.has(consumerId)) throw new SimError(Codes.serviceNotExists, 'Consumer does not exist');
+    const out = new Map<string, JsonObject>();
+    for (const name of t.deps.providerNamesOf(consumerId)) {
+      for (const p of this.#servicesOfName(t, name)) if (!(noSelf && p.id === consumerId)) out.set(p.id, p.service);
+    }
+    return [...out.values()];
+  }
+
+  /** GET .../microservices/{providerId}/consumers: the services depending on this provider's name. */
+  consumersOf(tenant: string, providerId: string, noSelf: boolean): JsonObject[] {
+    const t = this.#tenant(tenant);
+    checkServiceId(providerId);
+    const provider = t.services.get(providerId);
+    if (provider === undefined) throw new SimError(Codes.serviceNotExists, 'Provider does not exist');
+    const out: JsonObject[] = [];
+    for (const id of t.deps.consumersOf(nameKeyOf(provider.environment, provider.appId, provider.serviceName))) {
+      const consumer = t.services.get(id);
+      if (consumer !== undefined && !(noSelf && id === providerId)) out.push(consumer.service);
+    }
+    return out;
+  }
+
+  /** The registry's own entry (hidden from lists, skipped in the relations graph unless withShared). */
+  isShared(tenant: string, serviceId: string): boolean {
+    return this.#tenants.get(tenant)?.services.get(serviceId)?.shared === true;
+  }
+
+  #servicesOfName(t: Tenant, name: string): ServiceRecord[] {
+    const ids = t.byName.get(name);
+    if (ids !== undefined) return [...ids].map((id) => t.services.get(id) as ServiceRecord);
+    const [environment, appId, alias] = name.split('/') as [string, string, string];
+    return [...t.services.values()].filter((s) => s.alias !== '' && s.alias === alias && s.environment === environment && s.appId === appId);
+  }
+
+  #cleanUpDependencies(t: Tenant): void {
+    for (const name of t.deps.providerNames()) if (this.#servicesOfName(t, name).length === 0) t.deps.removeProviderName(name);
   }
 
   // ---------------------------------------------------------------- govern
 
-  /** The govern dump: without instance properties and service schemas, empty lists left out. */
-  governDump(tenant: string, withInstances: boolean, withShared: boolean): JsonObject[] {
+  /**
+   * The govern dump: without instance properties and service schemas, empty lists left out;
+   * `withDependencies` (options=dependencies) adds each service's providers and consumers
+   * as view.go does (noSelf, same domain).
+   */
+  governDump(tenant: string, withInstances: boolean, withShared: boolean, withDependencies = false): JsonObject[] {
     const t = this.#tenants.get(tenant);
     if (t === undefined) return [];
     const out: JsonObject[] = [];
@@ -496,6 +588,12 @@ export class RegistryStore {
           const { properties: _properties, ...instance } = i.instance;
           return instance;
         });
+      }
+      if (withDependencies) {
+        const providers = this.providersOf(tenant, r.id, true);
+        const consumers = this.consumersOf(tenant, r.id, true);
+        if (providers.length > 0) detail['providers'] = providers;
+        if (consumers.length > 0) detail['consumers'] = consumers;
       }
       out.push(detail);
     }
@@ -519,6 +617,11 @@ export class RegistryStore {
     for (const timer of this.#pendingDeps) clearTimeout(timer);
     this.#pendingDeps.clear();
   }
+}
+
+/** GetServiceReqValidator: a serviceId is 1-64 characters without spaces. */
+function checkServiceId(serviceId: string): void {
+  if (serviceId.length < 1 || serviceId.length > 64 || /\s/.test(serviceId)) throw invalid(`serviceId ${JSON.stringify(serviceId)} is invalid (1-64 characters, no spaces)`);
 }
 
 function isGlobal(r: ServiceRecord): boolean {

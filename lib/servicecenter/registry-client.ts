@@ -7,6 +7,7 @@ import { MicroServiceInstanceSchema, MicroServiceSchema, type InstanceStatus, ty
 import { parseOrThrow, toValidationError } from '../model/validation.ts';
 import type { GovernanceKind } from '../governance/kinds.ts';
 import { ErrorCodes, isRegistryError, type RegistryErrorInfo } from './errors.ts';
+import { listDependencies, listProviders, type DependencyGraph, type ProvidersResult } from './dependency-reader.ts';
 import { listGovernance, type GovernanceListing } from './governance-reader.ts';
 import { RegistryHttp, type RegistryAnswer, type RegistryConnectionOptions, type RegistryRequest } from './registry-http.ts';
 import {
@@ -162,6 +163,20 @@ export class RegistryClient implements RegistryReader, RegistryWriter {
   /** Every governance kind's rules (or those asked for), raw; a kind the server lacks is listed in `unavailable`. */
   async listGovernance(kinds?: readonly GovernanceKind[], options: CallOptions = {}): Promise<GovernanceListing> {
     return listGovernance(this.http, kinds, options);
+  }
+
+  /** service-center's consumer→provider graph (GET /govern/relations, one call); malformed lines are in `rejected` (and logged). */
+  async listDependencies(options: CallOptions = {}): Promise<DependencyGraph> {
+    const graph = await listDependencies(this.http, options);
+    for (const r of graph.rejected) this.#reject(`relations ${r.where}`, r.reason);
+    return graph;
+  }
+
+  /** One consumer's providers; `found: false` when the registry does not know the consumer, throws when it cannot be read. */
+  async listProviders(consumerId: string, options: CallOptions & { noSelf?: boolean } = {}): Promise<ProvidersResult> {
+    const result = await listProviders(this.http, consumerId, options);
+    if (result.found) for (const r of result.rejected) this.#reject(`providers of ${consumerId} ${r.where}`, r.reason);
+    return result;
   }
 
   async getInstances(

@@ -4,7 +4,7 @@ import { addConfigFlags, ConfigError, describeConfig, flagsToConfigInput, loadCo
 import { addRenderFlags } from './render-flags.ts';
 import { CliError } from './errors.ts';
 
-export const OPERATE_SECTIONS: readonly ConfigFlagSection[] = ['registry', 'kube', 'out', 'state', 'guard', 'debounce', 'sync', 'audit', 'governance', 'server', 'log'];
+export const OPERATE_SECTIONS: readonly ConfigFlagSection[] = ['registry', 'kube', 'out', 'state', 'guard', 'debounce', 'sync', 'audit', 'governance', 'sidecars', 'server', 'log'];
 
 export function addOperateFlags(command: Command, sections: readonly ConfigFlagSection[] = OPERATE_SECTIONS): Command {
   addConfigFlags(command, sections);

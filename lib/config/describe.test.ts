@@ -18,7 +18,7 @@ afterAll(async () => {
 });
 
 /** Leaf paths of a complete config; lists and the render maps are single keys. */
-const MAP_KEYS = new Set(['render.extraLabels', 'render.exportToByApp']);
+const MAP_KEYS = new Set(['render.extraLabels', 'render.exportToByApp', 'sidecars.namespaceByApp']);
 function leafPaths(value: unknown, prefix = ''): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || MAP_KEYS.has(prefix)) return [prefix];
   return Object.entries(value).flatMap(([k, v]) => leafPaths(v, prefix === '' ? k : `${prefix}.${k}`));

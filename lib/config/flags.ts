@@ -10,7 +10,7 @@ import { buildLayer, nest, type ConfigLayer, type PathContext } from './layer.ts
 import { defaultTextOf } from './reference.ts';
 
 /** Sections whose flags addConfigFlags adds; render flags come from lib/cli/render-flags.ts. */
-export type ConfigFlagSection = 'registry' | 'kube' | 'state' | 'queue' | 'debounce' | 'guard' | 'sync' | 'audit' | 'governance' | 'server' | 'log' | 'out';
+export type ConfigFlagSection = 'registry' | 'kube' | 'state' | 'queue' | 'debounce' | 'guard' | 'sync' | 'audit' | 'governance' | 'sidecars' | 'server' | 'log' | 'out';
 
 function flagSpec(key: ConfigKey): string {
   return key.flagArg === undefined ? (key.flag as string) : `${key.flag as string} ${key.flagArg}`;

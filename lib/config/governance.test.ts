@@ -23,21 +23,21 @@ afterAll(async () => {
 describe('governance settings', () => {
   it('are off by default: the rules were written for ServiceComb callers', async () => {
     const config = await loadConfig({ env, cwd: CWD });
-    expect(config.governance).toEqual({ enabled: false, rateLimiting: false });
+    expect(config.governance).toEqual({ enabled: false, rateLimiting: false, rateLimitNamespace: 'istio-system' });
   });
 
   it('are read from the file, the environment and flags, the flag winning', async () => {
     const file = await tmp.write('gov.yaml', 'governance:\n  enabled: true\n');
-    expect((await loadConfig({ configFile: file, env, cwd: CWD })).governance).toEqual({ enabled: true, rateLimiting: false });
+    expect((await loadConfig({ configFile: file, env, cwd: CWD })).governance).toEqual({ enabled: true, rateLimiting: false, rateLimitNamespace: 'istio-system' });
     const fromEnv = await loadConfig({ env: { ...env, SC2MESH_GOVERNANCE_ENABLED: 'true', SC2MESH_GOVERNANCE_RATE_LIMITING: '1' }, cwd: CWD });
-    expect(fromEnv.governance).toEqual({ enabled: true, rateLimiting: true });
+    expect(fromEnv.governance).toEqual({ enabled: true, rateLimiting: true, rateLimitNamespace: 'istio-system' });
 
     const cmd = addConfigFlags(new Command('t').exitOverride(), ['governance']);
     cmd.parse(['--governance-enabled', '--governance-rate-limiting'], { from: 'user' });
     const input = flagsToConfigInput(cmd.opts());
     expect(input).toEqual({ 'governance.enabled': true, 'governance.rateLimiting': true });
     const withFlags = await loadConfig({ configFile: file, flags: input, env: { ...env, SC2MESH_GOVERNANCE_ENABLED: 'false' }, cwd: CWD });
-    expect(withFlags.governance).toEqual({ enabled: true, rateLimiting: true });
+    expect(withFlags.governance).toEqual({ enabled: true, rateLimiting: true, rateLimitNamespace: 'istio-system' });
   });
 
   it('name the variable and the value when it is not a boolean', async () => {
@@ -50,6 +50,11 @@ describe('governance settings', () => {
     await expectConfigError(loadConfig({ configFile: file, env, cwd: CWD }), { key: 'governance.enabled', source: 'file' });
     const typo = await tmp.write('typo.yaml', 'governance:\n  rateLimting: true\n');
     await expectConfigError(loadConfig({ configFile: typo, env, cwd: CWD }), { key: 'governance.rateLimting', source: 'file' });
+    await expectConfigError(loadConfig({ env: { ...env, SC2MESH_GOVERNANCE_RATE_LIMIT_NAMESPACE: 'Istio_System' }, cwd: CWD }), {
+      key: 'SC2MESH_GOVERNANCE_RATE_LIMIT_NAMESPACE',
+      source: 'env',
+      says: ['"Istio_System"', 'namespace name'],
+    });
   });
 
   it('decide the kinds listed, written and pruned', () => {

@@ -230,6 +230,7 @@ async function resolveConfig(layers: readonly ConfigLayer[], env: NodeJS.Process
     sync: c.sync,
     audit: c.audit,
     governance: c.governance,
+    sidecars: c.sidecars,
     server: c.server,
     log: c.log,
   };

@@ -14,7 +14,7 @@ export type KubeMode = (typeof KUBE_MODES)[number];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type ConfigLogLevel = (typeof LOG_LEVELS)[number];
 
-export const CONFIG_SECTIONS = ['registry', 'render', 'kube', 'out', 'guard', 'debounce', 'state', 'queue', 'sync', 'audit', 'governance', 'server', 'log'] as const;
+export const CONFIG_SECTIONS = ['registry', 'render', 'kube', 'out', 'guard', 'debounce', 'state', 'queue', 'sync', 'audit', 'governance', 'sidecars', 'server', 'log'] as const;
 export type ConfigSection = (typeof CONFIG_SECTIONS)[number];
 
 /** Credentials in a URL would end up in logs and in `--print-config`; they have their own keys. */
@@ -111,8 +111,31 @@ export type SyncSettings = z.output<typeof SyncSchema>;
 export const AuditSchema = z.strictObject({ periodMinutes: positiveInt });
 export type AuditSettings = z.output<typeof AuditSchema>;
 
-export const GovernanceSchema = z.strictObject({ enabled: z.boolean(), rateLimiting: z.boolean() });
+/** A namespace name as Kubernetes takes it. */
+const namespaceName = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a namespace name (a DNS-1123 label: lower-case letters, digits, "-", at most 63)');
+
+export const GovernanceSchema = z.strictObject({
+  enabled: z.boolean(),
+  rateLimiting: z.boolean(),
+  /** where the rate-limit EnvoyFilters go: the mesh's root namespace makes them apply to every proxy */
+  rateLimitNamespace: namespaceName,
+});
 export type GovernanceSettings = z.output<typeof GovernanceSchema>;
+
+/** A label key as Kubernetes takes it: an optional DNS-subdomain prefix and "/", then a name of at most 63. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+/** `namespace/host` as Sidecar egress takes it (Istio's validation): namespace `*`, `.`, `~` or a name; host `*`, `*.suffix` or a DNS name. */
+const SIDECAR_HOST = /^(\*|\.|~|[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)\/(\*|(\*\.)?[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?)*)$/;
+
+export const SidecarsSchema = z.strictObject({
+  enabled: z.boolean(),
+  /** `app` (every environment) or `environment/app` (wins) → the namespace where that app's consumers run in the mesh */
+  namespaceByApp: z.record(z.string().min(1, 'must not be empty'), namespaceName),
+  /** the pod label whose value is the consumer's serviceName */
+  selectorLabel: z.string().refine((s) => s.length <= 317 && LABEL_KEY.test(s), 'must be a Kubernetes label key (e.g. app or app.kubernetes.io/name)'),
+  alwaysHosts: z.array(z.string().regex(SIDECAR_HOST, 'must be namespace/host as Sidecar egress takes it (e.g. istio-system/*, ./*, shop/api.shop.svc.cluster.local)')),
+});
+export type SidecarsSettings = z.output<typeof SidecarsSchema>;
 
 export const ServerSchema = z.strictObject({
   host: z.string().min(1, 'must not be empty'),
@@ -137,6 +160,7 @@ export interface Sc2meshConfig {
   sync: SyncSettings;
   audit: AuditSettings;
   governance: GovernanceSettings;
+  sidecars: SidecarsSettings;
   server: ServerSettings;
   log: LogSettings;
 }
@@ -177,6 +201,7 @@ export const ConfigLayerSchema = z
     sync: SyncSchema.partial(),
     audit: AuditSchema.partial(),
     governance: GovernanceSchema.partial(),
+    sidecars: SidecarsSchema.partial(),
     server: ServerSchema.partial(),
     log: LogSchema.partial(),
   })
@@ -194,6 +219,7 @@ export const ResolvedCoreSchema = z.strictObject({
   sync: SyncSchema,
   audit: AuditSchema,
   governance: GovernanceSchema,
+  sidecars: SidecarsSchema,
   server: ServerSchema,
   log: LogSchema,
 });
@@ -244,7 +270,10 @@ export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConf
   audit: { periodMinutes: 15 },
   // Off until asked: the rules were written for ServiceComb callers, and turned into Istio
   // routes they act on every mesh caller of the provider (README "Governance").
-  governance: { enabled: false, rateLimiting: false },
+  governance: { enabled: false, rateLimiting: false, rateLimitNamespace: 'istio-system' },
+  // Off until asked: a Sidecar narrows what its workload can reach to the providers the
+  // registry recorded for it (README "Mesh footprint").
+  sidecars: { enabled: false, namespaceByApp: {}, selectorLabel: 'app', alwaysHosts: ['istio-system/*', './*'] },
   server: { host: '127.0.0.1', port: 9464 },
   log: { level: 'info' },
 });

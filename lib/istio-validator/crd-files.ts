@@ -6,11 +6,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { IstioKind } from '../model/istio.ts';
+import { RESOURCES, type IstioKind } from '../model/istio.ts';
 import { parseOrThrow } from '../model/validation.ts';
 import { jsonSchemaPropsSchema, type JSONSchemaProps } from './json-schema-props.ts';
 
 export const SHARED_DIR_ENV = 'SC2MESH_SHARED_DIR';
+/** The version most kinds are read at; each kind's own is in RESOURCES (EnvoyFilter's CRD serves v1alpha3 alone). */
 export const CRD_VERSION = 'v1';
 
 const CRD_FILES: Record<IstioKind, string> = {
@@ -18,6 +19,8 @@ const CRD_FILES: Record<IstioKind, string> = {
   WorkloadEntry: 'workloadentries.crd.yaml',
   DestinationRule: 'destinationrules.crd.yaml',
   VirtualService: 'virtualservices.crd.yaml',
+  Sidecar: 'sidecars.crd.yaml',
+  EnvoyFilter: 'envoyfilters.crd.yaml',
 };
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -51,13 +54,14 @@ const crdDocumentSchema = z.looseObject({
 function readCrdSchema(file: string, kind: IstioKind): JSONSchemaProps {
   const doc = parseOrThrow(crdDocumentSchema, parseYaml(readFileSync(file, 'utf8')), file);
   if (doc.spec.names.kind !== kind) throw new Error(`istio-validator: ${file} defines ${doc.spec.names.kind}, expected ${kind}`);
-  const version = doc.spec.versions.find((v) => v.name === CRD_VERSION);
-  if (version?.schema === undefined) throw new Error(`istio-validator: ${file} has no ${CRD_VERSION} openAPIV3Schema`);
+  const wanted = RESOURCES[kind].version;
+  const version = doc.spec.versions.find((v) => v.name === wanted);
+  if (version?.schema === undefined) throw new Error(`istio-validator: ${file} has no ${wanted} openAPIV3Schema`);
   return parseOrThrow(jsonSchemaPropsSchema, version.schema.openAPIV3Schema, `${file}: openAPIV3Schema`);
 }
 
 /**
- * The v1 openAPIV3Schema of each kind, or undefined when none of the CRD files exists.
+ * The openAPIV3Schema of each kind at the version sc2mesh writes it, or undefined when none of the CRD files exists.
  * Throws when only some exist or one does not parse: that is a broken setup, not a fresh clone.
  */
 export function loadCrdSchemas(sharedDir: string): Map<IstioKind, JSONSchemaProps> | undefined {

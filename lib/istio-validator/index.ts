@@ -1,6 +1,7 @@
-// Checks networking.istio.io/v1 ServiceEntry, WorkloadEntry, DestinationRule and VirtualService objects
-// the way a Kubernetes API server checks them on create/update: ObjectMeta rules, the
-// CRD's structural schema (pruning, OpenAPI value checks, list types) and its CEL rules.
+// Checks networking.istio.io ServiceEntry, WorkloadEntry, DestinationRule, VirtualService,
+// Sidecar (v1) and EnvoyFilter (v1alpha3) objects the way a Kubernetes API server checks
+// them on create/update: ObjectMeta rules, the CRD's structural schema (pruning, OpenAPI
+// value checks, list types) and its CEL rules.
 // The CRDs are read from ../shared/reference/istio; without them the value checks come
 // from @kubernetes-models/istio and CEL rules are skipped, with a one-line notice.
 import type { IstioKind } from '../model/istio.ts';

@@ -7,18 +7,20 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type ts from 'typescript';
-import type { IstioKind } from '../model/istio.ts';
+import { RESOURCES, type IstioKind } from '../model/istio.ts';
 import type { SchemaNode } from './structural-schema.ts';
 
-const MODELS_DIR = path.join('node_modules', '@kubernetes-models', 'istio', 'networking.istio.io', 'v1');
+const MODELS_DIR = path.join('node_modules', '@kubernetes-models', 'istio', 'networking.istio.io');
 
 function findDeclarationFile(kind: IstioKind): string {
+  // The models are foldered by version: the one sc2mesh writes the kind at.
+  const relative = path.join(MODELS_DIR, RESOURCES[kind].version, `${kind}.d.ts`);
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    const candidate = path.join(dir, MODELS_DIR, `${kind}.d.ts`);
+    const candidate = path.join(dir, relative);
     if (existsSync(candidate)) return candidate;
     const parent = path.dirname(dir);
-    if (parent === dir) throw new Error(`istio-validator: cannot find ${path.join(MODELS_DIR, `${kind}.d.ts`)}`);
+    if (parent === dir) throw new Error(`istio-validator: cannot find ${relative}`);
     dir = parent;
   }
 }
@@ -30,6 +32,8 @@ function typescript(): typeof ts {
 
 interface Shape {
   type: string;
+  /** any field goes (the CRD's x-kubernetes-preserve-unknown-fields, which the models type as `{}`) */
+  open?: boolean;
   properties?: Map<string, Shape>;
   additionalProperties?: Shape;
   items?: Shape;
@@ -55,6 +59,8 @@ function merge(shapes: Shape[]): Shape {
 
 function shapeOf(t: typeof ts, node: ts.TypeNode): Shape {
   if (t.isTypeLiteralNode(node)) {
+    // `{}`: what the generator emits for a free-form object (EnvoyFilter's patch.value).
+    if (node.members.length === 0) return { type: 'object', open: true };
     const properties = new Map<string, Shape>();
     let additionalProperties: Shape | undefined;
     for (const member of node.members) {
@@ -82,7 +88,7 @@ function toSchemaNode(shape: Shape, location: string, preserveUnknownFields = fa
     intOrString: false,
     nullable: false,
     hasDefault: false,
-    preserveUnknownFields,
+    preserveUnknownFields: preserveUnknownFields || shape.open === true,
     // The CRDs let status keep any field (x-kubernetes-preserve-unknown-fields).
     properties: shape.properties && new Map([...shape.properties].map(([k, v]) => [k, toSchemaNode(v, at(k), location === '<root>' && k === 'status')])),
     additionalProperties: shape.additionalProperties && toSchemaNode(shape.additionalProperties, `${location}[*]`),

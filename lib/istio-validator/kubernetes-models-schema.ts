@@ -2,6 +2,8 @@
 // from the same Istio CRDs (ajv standalone code behind each model's validate()). They
 // carry no CEL rules and no pruning information, so only value checks come from here.
 import { DestinationRule } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
+import { Sidecar } from '@kubernetes-models/istio/networking.istio.io/v1/Sidecar';
+import { EnvoyFilter } from '@kubernetes-models/istio/networking.istio.io/v1alpha3/EnvoyFilter';
 import { VirtualService } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import { ServiceEntry } from '@kubernetes-models/istio/networking.istio.io/v1/ServiceEntry';
 import { WorkloadEntry } from '@kubernetes-models/istio/networking.istio.io/v1/WorkloadEntry';
@@ -20,6 +22,8 @@ const MODELS: Record<IstioKind, ModelFactory> = {
   WorkloadEntry: (data) => new WorkloadEntry(data as unknown as ConstructorParameters<typeof WorkloadEntry>[0]),
   DestinationRule: (data) => new DestinationRule(data as unknown as ConstructorParameters<typeof DestinationRule>[0]),
   VirtualService: (data) => new VirtualService(data as unknown as ConstructorParameters<typeof VirtualService>[0]),
+  Sidecar: (data) => new Sidecar(data as unknown as ConstructorParameters<typeof Sidecar>[0]),
+  EnvoyFilter: (data) => new EnvoyFilter(data as unknown as ConstructorParameters<typeof EnvoyFilter>[0]),
 };
 
 const hasAjvErrors = (err: unknown): err is { errors: ErrorObject[] } =>

@@ -2,11 +2,11 @@
 // (customResourceValidator.ValidateTypeMeta) and ObjectMeta (apimachinery
 // ValidateObjectMeta with NameIsDNSSubdomain), with apimachinery's messages.
 import type { IstioKind } from '../model/istio.ts';
-import { ISTIO_API_VERSION } from '../model/istio.ts';
+import { apiVersionOf, ISTIO_API_VERSION, isIstioKind } from '../model/istio.ts';
 import { fieldError, type ValidationCause } from './validation-cause.ts';
 
 /** Sorted, as the API server lists supported values. */
-export const ISTIO_KINDS: readonly IstioKind[] = ['DestinationRule', 'ServiceEntry', 'VirtualService', 'WorkloadEntry'];
+export const ISTIO_KINDS: readonly IstioKind[] = ['DestinationRule', 'EnvoyFilter', 'ServiceEntry', 'Sidecar', 'VirtualService', 'WorkloadEntry'];
 
 const DNS1123_LABEL_MAX = 63;
 const DNS1123_SUBDOMAIN_MAX = 253;
@@ -118,8 +118,11 @@ export function checkTypeMeta(obj: unknown): TypeMetaResult {
   if (typeof kind !== 'string' || !(ISTIO_KINDS as readonly string[]).includes(kind)) {
     causes.push(fieldError.notSupported('kind', kind ?? '', ISTIO_KINDS));
   }
-  if (apiVersion !== ISTIO_API_VERSION) {
-    causes.push(fieldError.invalid('apiVersion', apiVersion ?? '', `must be ${ISTIO_API_VERSION}`));
+  // Each kind at the one version sc2mesh writes it (EnvoyFilter: v1alpha3); a kind it
+  // does not know is held to v1, the version of most.
+  const expected = isIstioKind(kind) ? apiVersionOf(kind) : ISTIO_API_VERSION;
+  if (apiVersion !== expected) {
+    causes.push(fieldError.invalid('apiVersion', apiVersion ?? '', `must be ${expected}`));
   }
   if (causes.length > 0) return { ok: false, causes };
   return { ok: true, kind: kind as IstioKind };

@@ -1,7 +1,9 @@
 // The thin adapter between the writer and @kubernetes/client-node 2.x: one method per
-// API call on networking.istio.io/v1 objects in one namespace, each a single HTTP
-// request (the writer adds rate limiting and retries). Responses are checked with zod at
-// this boundary and reduced to the metadata the writer decides on.
+// API call on networking.istio.io objects, each a single HTTP request (the writer adds
+// rate limiting and retries). Every call names its namespace (Sidecars live in their
+// consumers' namespaces, EnvoyFilters in the mesh root) and each kind is addressed at its
+// own version (RESOURCES: EnvoyFilter v1alpha3, the rest v1). Responses are checked with
+// zod at this boundary and reduced to the metadata the writer decides on.
 import {
   CustomObjectsApi,
   Observable,
@@ -13,18 +15,14 @@ import {
   type ResponseContext,
 } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { IstioKind } from '../model/istio.ts';
+import { ISTIO_GROUP, ISTIO_KINDS, RESOURCES, type IstioKind } from '../model/istio.ts';
 import { parseOrThrow } from '../model/validation.ts';
 
-export const ISTIO_GROUP = 'networking.istio.io';
+export { ISTIO_GROUP };
+/** The version of every kind but EnvoyFilter; per kind: RESOURCES[kind].version. */
 export const ISTIO_VERSION = 'v1';
 
-export const PLURALS: Readonly<Record<IstioKind, string>> = {
-  ServiceEntry: 'serviceentries',
-  WorkloadEntry: 'workloadentries',
-  DestinationRule: 'destinationrules',
-  VirtualService: 'virtualservices',
-};
+export const PLURALS: Readonly<Record<IstioKind, string>> = Object.fromEntries(ISTIO_KINDS.map((k) => [k, RESOURCES[k].plural])) as Record<IstioKind, string>;
 
 /** Ask for metadata only: the API server then sends no spec (and far fewer bytes). */
 const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
@@ -44,10 +42,13 @@ const objectMetaSchema = z.looseObject({
 
 const objectSchema = z.looseObject({ metadata: objectMetaSchema });
 
-const listSchema = z.looseObject({
-  metadata: z.looseObject({ continue: z.string().optional(), resourceVersion: z.string().optional() }).optional(),
-  items: z.array(objectSchema),
-});
+const listMetaSchema = z.looseObject({ continue: z.string().optional(), resourceVersion: z.string().optional() }).optional();
+
+const listSchema = z.looseObject({ metadata: listMetaSchema, items: z.array(objectSchema) });
+
+// The spec is whatever the object holds (anyone may have written it): kept as unknown
+// for the caller to read with its own schema.
+const fullListSchema = z.looseObject({ metadata: listMetaSchema, items: z.array(z.looseObject({ metadata: objectMetaSchema, spec: z.unknown() })) });
 
 /** What the writer needs to know about an object in the cluster. */
 export interface ObjectMeta {
@@ -66,6 +67,19 @@ export interface ListPage {
   resourceVersion: string | undefined;
 }
 
+/** An object as listed with its content, whoever owns it. */
+export interface ListedObject {
+  meta: ObjectMeta;
+  /** as stored; unknown until the caller checks it */
+  spec: unknown;
+}
+
+export interface FullListPage {
+  items: ListedObject[];
+  continueToken: string | undefined;
+  resourceVersion: string | undefined;
+}
+
 export interface ApplyResult {
   meta: ObjectMeta;
   created: boolean;
@@ -78,16 +92,24 @@ export interface ClientStats {
   bytesSent: number;
 }
 
+export interface ListOptions {
+  /** empty: every object */
+  labelSelector: string;
+  limit: number;
+  continueToken?: string | undefined;
+}
+
 export interface IstioObjectsClient {
-  readonly namespace: string;
   readonly stats: ClientStats;
   /** undefined when the object does not exist */
-  get(kind: IstioKind, name: string): Promise<ObjectMeta | undefined>;
-  listPage(kind: IstioKind, options: { labelSelector: string; limit: number; continueToken?: string | undefined; metadataOnly: boolean }): Promise<ListPage>;
-  apply(kind: IstioKind, name: string, body: object, options: { fieldManager: string; force: boolean; dryRun: boolean }): Promise<ApplyResult>;
+  get(kind: IstioKind, namespace: string, name: string): Promise<ObjectMeta | undefined>;
+  listPage(kind: IstioKind, namespace: string, options: ListOptions & { metadataOnly: boolean }): Promise<ListPage>;
+  /** one page of full objects (spec included) */
+  listFullPage(kind: IstioKind, namespace: string, options: ListOptions): Promise<FullListPage>;
+  apply(kind: IstioKind, namespace: string, name: string, body: object, options: { fieldManager: string; force: boolean; dryRun: boolean }): Promise<ApplyResult>;
   /** PUT: the whole object as given; its metadata.resourceVersion is the precondition */
-  replace(kind: IstioKind, name: string, body: object, options: { fieldManager: string; dryRun: boolean }): Promise<ApplyResult>;
-  delete(kind: IstioKind, name: string, options: { uid: string; resourceVersion: string; dryRun: boolean }): Promise<void>;
+  replace(kind: IstioKind, namespace: string, name: string, body: object, options: { fieldManager: string; dryRun: boolean }): Promise<ApplyResult>;
+  delete(kind: IstioKind, namespace: string, name: string, options: { uid: string; resourceVersion: string; dryRun: boolean }): Promise<void>;
 }
 
 function toMeta(raw: z.infer<typeof objectMetaSchema>, namespace: string): ObjectMeta {
@@ -123,14 +145,14 @@ function warningsOf(headers: Record<string, string>): string[] {
 
 export interface IstioClientOptions {
   kubeConfig: KubeConfig;
-  namespace: string;
+  /** unused: every call names its namespace (kept so callers of the one-namespace client still compile) */
+  namespace?: string;
   /** per-request timeout */
   timeoutMs: number;
 }
 
 export function createIstioObjectsClient(options: IstioClientOptions): IstioObjectsClient {
   const api = options.kubeConfig.makeApiClient(CustomObjectsApi);
-  const namespace = options.namespace;
   const stats: ClientStats = { requests: 0, bytesSent: 0 };
   // client-node builds a new TLS agent per request when the cluster has a CA; keeping the
   // first one reuses its connections instead of opening one per call.
@@ -151,55 +173,58 @@ export function createIstioObjectsClient(options: IstioClientOptions): IstioObje
     middlewareMergeStrategy: 'append',
   });
   const plain: ConfigurationOptions = { middleware: [common], middlewareMergeStrategy: 'append' };
-  const target = (kind: IstioKind) => ({ group: ISTIO_GROUP, version: ISTIO_VERSION, namespace, plural: PLURALS[kind] });
+  const target = (kind: IstioKind, namespace: string) => ({ group: ISTIO_GROUP, version: RESOURCES[kind].version, namespace, plural: RESOURCES[kind].plural });
+  const listParams = (kind: IstioKind, namespace: string, o: ListOptions) => ({
+    ...target(kind, namespace),
+    ...(o.labelSelector === '' ? {} : { labelSelector: o.labelSelector }),
+    limit: o.limit,
+    ...(o.continueToken === undefined ? {} : { _continue: o.continueToken }),
+  });
+  const continueOf = (meta: z.infer<typeof listMetaSchema>) => (meta?.continue === '' ? undefined : meta?.continue);
 
   return {
-    namespace,
     stats,
-    async get(kind, name) {
+    async get(kind, namespace, name) {
       try {
-        const raw: unknown = await api.getNamespacedCustomObject({ ...target(kind), name }, withHeaders({ Accept: METADATA_ACCEPT }));
-        return toMeta(parseOrThrow(objectSchema, raw, `${kind} ${name}`).metadata, namespace);
+        const raw: unknown = await api.getNamespacedCustomObject({ ...target(kind, namespace), name }, withHeaders({ Accept: METADATA_ACCEPT }));
+        return toMeta(parseOrThrow(objectSchema, raw, `${kind} ${namespace}/${name}`).metadata, namespace);
       } catch (error) {
         if ((error as { code?: unknown }).code === 404) return undefined;
         throw error;
       }
     },
-    async listPage(kind, o) {
-      const raw: unknown = await api.listNamespacedCustomObject(
-        {
-          ...target(kind),
-          labelSelector: o.labelSelector,
-          limit: o.limit,
-          ...(o.continueToken === undefined ? {} : { _continue: o.continueToken }),
-        },
-        o.metadataOnly ? withHeaders({ Accept: METADATA_LIST_ACCEPT }) : plain,
-      );
-      const list = parseOrThrow(listSchema, raw, `${kind} list`);
+    async listPage(kind, namespace, o) {
+      const raw: unknown = await api.listNamespacedCustomObject(listParams(kind, namespace, o), o.metadataOnly ? withHeaders({ Accept: METADATA_LIST_ACCEPT }) : plain);
+      const list = parseOrThrow(listSchema, raw, `${kind} list in ${namespace}`);
+      return { items: list.items.map((i) => toMeta(i.metadata, namespace)), continueToken: continueOf(list.metadata), resourceVersion: list.metadata?.resourceVersion };
+    },
+    async listFullPage(kind, namespace, o) {
+      const raw: unknown = await api.listNamespacedCustomObject(listParams(kind, namespace, o), plain);
+      const list = parseOrThrow(fullListSchema, raw, `${kind} list in ${namespace}`);
       return {
-        items: list.items.map((i) => toMeta(i.metadata, namespace)),
-        continueToken: list.metadata?.continue === '' ? undefined : list.metadata?.continue,
+        items: list.items.map((i) => ({ meta: toMeta(i.metadata, namespace), spec: i.spec })),
+        continueToken: continueOf(list.metadata),
         resourceVersion: list.metadata?.resourceVersion,
       };
     },
-    async apply(kind, name, body, o) {
+    async apply(kind, namespace, name, body, o) {
       const info = await api.patchNamespacedCustomObjectWithHttpInfo(
-        { ...target(kind), name, body, fieldManager: o.fieldManager, force: o.force, ...(o.dryRun ? { dryRun: 'All' } : {}) },
+        { ...target(kind, namespace), name, body, fieldManager: o.fieldManager, force: o.force, ...(o.dryRun ? { dryRun: 'All' } : {}) },
         // client-node picks a JSON patch type for custom objects; server-side apply needs its own.
         withHeaders({ 'Content-Type': PatchStrategy.ServerSideApply }),
       );
-      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${name}`);
+      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${namespace}/${name}`);
       return { meta: toMeta(parsed.metadata, namespace), created: info.httpStatusCode === 201, warnings: warningsOf(info.headers) };
     },
-    async replace(kind, name, body, o) {
-      const info = await api.replaceNamespacedCustomObjectWithHttpInfo({ ...target(kind), name, body, fieldManager: o.fieldManager, ...(o.dryRun ? { dryRun: 'All' } : {}) }, plain);
-      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${name}`);
+    async replace(kind, namespace, name, body, o) {
+      const info = await api.replaceNamespacedCustomObjectWithHttpInfo({ ...target(kind, namespace), name, body, fieldManager: o.fieldManager, ...(o.dryRun ? { dryRun: 'All' } : {}) }, plain);
+      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${namespace}/${name}`);
       return { meta: toMeta(parsed.metadata, namespace), created: false, warnings: warningsOf(info.headers) };
     },
-    async delete(kind, name, o) {
+    async delete(kind, namespace, name, o) {
       await api.deleteNamespacedCustomObject(
         {
-          ...target(kind),
+          ...target(kind, namespace),
           name,
           body: { preconditions: { uid: o.uid, resourceVersion: o.resourceVersion }, ...(o.dryRun ? { dryRun: ['All'] } : {}) },
           ...(o.dryRun ? { dryRun: 'All' } : {}),

@@ -2,6 +2,11 @@
 // objects, deletion of owned ones, and listing of owned ones — touching nothing that lacks
 // this source's ownership marks. It implements the pipeline's ClusterTarget.
 //
+// Namespaces, least privilege: every kind is written to the target namespace only,
+// unless namespacesByKind gives it a list of its own (Sidecars: their consumers'
+// namespaces; EnvoyFilters: the mesh root). An object anywhere else is refused before any
+// request, and listings read exactly those (kind, namespace) pairs (namespace-scope.ts).
+//
 // Safety without extra reads: an object known to be ours (from listOwned, or from our own
 // last write) is applied with its resourceVersion as a precondition, so if anyone replaced
 // or re-labelled it meanwhile the server answers 409 and we re-read before deciding. Only
@@ -14,13 +19,15 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../log.ts';
 import { keyOfRef, keyOfObject, objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
-import { CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
+import { CONSUMER_LABEL, CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERVICE_LABEL, SHARD_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
+import { claimedHostReason, hostClaimsOf, ROUTING_KINDS, type HostClaims } from '../plan/routing-claims.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/contracts.ts';
 import { describeError, isFieldManagerConflict, isNetworkError, isNotFound, isOptimisticConflict, isTimeout, statusOf, type StatusCause } from './api-errors.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { forEachLimit } from './concurrency.ts';
-import { createIstioObjectsClient, type IstioObjectsClient, type ObjectMeta } from './istio-client.ts';
+import { createIstioObjectsClient, type IstioObjectsClient, type ListedObject, type ObjectMeta } from './istio-client.ts';
+import { namespaceScope, type NamespacesByKind, type NamespaceScope } from './namespace-scope.ts';
 import { createRateLimiter, type RateLimiter, type RateLimitSettings } from './rate-limiter.ts';
 import { withRetry, type RetryPolicy } from './retry.ts';
 import { emptyWriterMetrics, type WriterMetrics } from './writer-metrics.ts';
@@ -28,6 +35,14 @@ import { emptyWriterMetrics, type WriterMetrics } from './writer-metrics.ts';
 export const FIELD_MANAGER = 'sc2mesh';
 export const DEFAULT_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry'];
 export const DEFAULT_RATE_LIMIT: RateLimitSettings = { qps: 20, burst: 40 };
+
+/**
+ * Kinds kept per consumer, not per service: a Sidecar carries no SERVICE_LABEL and
+ * belongs to no service's object set, so a per-service reconcile that listed it would
+ * take it for an orphan and prune it. listOwned() leaves them out unless `kinds` names
+ * them; whoever reconciles Sidecars lists them explicitly.
+ */
+export const PER_CONSUMER_KINDS: readonly IstioKind[] = ['Sidecar'];
 
 /** An owned object as listed: what the pipeline's LiveObject has, plus what preconditions need. */
 export interface OwnedObjectMeta extends LiveObject {
@@ -37,8 +52,14 @@ export interface OwnedObjectMeta extends LiveObject {
 
 export interface KubeWriterOptions {
   kubeConfig: KubeConfig;
-  /** the one namespace sc2mesh writes to */
+  /** the namespace sc2mesh writes every kind to that namespacesByKind does not name */
   namespace: string;
+  /**
+   * Where a kind may be written instead, e.g. `{ Sidecar: ['shop', 'billing'], EnvoyFilter:
+   * ['istio-system'] }`; a kind absent here goes to `namespace` only. Listing reads the
+   * same namespaces.
+   */
+  namespacesByKind?: NamespacesByKind;
   /** this deployment's source label value (see lib/model/ownership.ts) */
   source: string;
   /** kinds listed and pruned; default ServiceEntry and WorkloadEntry (the runtime passes managedKinds(config)) */
@@ -46,6 +67,12 @@ export interface KubeWriterOptions {
   fieldManager?: string;
   /** client-side token bucket; `false` or qps 0: off */
   rateLimit?: RateLimitSettings | false;
+  /**
+   * VirtualServices and DestinationRules are not written for a host that a foreign one (any
+   * other owner, in the target namespace) routes; the foreign ones are listed at most once
+   * per `ttlMs` (default 10 s). `false`: not checked.
+   */
+  hostClaims?: { ttlMs: number } | false;
   retry?: Partial<RetryPolicy>;
   /** per request; default 15 s */
   timeoutMs?: number;
@@ -60,7 +87,8 @@ export interface KubeWriterOptions {
   client?: IstioObjectsClient;
 }
 
-export type ConflictType = 'unowned' | 'field-manager';
+/** unowned: a same-named object is someone else's; host: someone else's object routes the same host */
+export type ConflictType = 'unowned' | 'field-manager' | 'host';
 
 export interface ApplyOptions {
   /** true: report what would change without writing; 'server': the same, also validated by the server (dryRun=All) */
@@ -111,11 +139,20 @@ export interface DeleteReport extends DeleteOutcome {
 export interface ListOwnedOptions {
   /** only these audit shards (SHARD_LABEL) */
   shards?: readonly number[];
-  /** only the objects of these services (SERVICE_LABEL values) */
+  /** only the objects of these services (SERVICE_LABEL values; Sidecars have none) */
   services?: readonly string[];
+  /** only the Sidecars of these consumers (CONSUMER_LABEL values) */
+  consumers?: readonly string[];
+  /** default: the writer's kinds but PER_CONSUMER_KINDS */
   kinds?: readonly IstioKind[];
   /** PartialObjectMetadataList (default true): names, labels, annotations, generation only */
   metadataOnly?: boolean;
+  pageSize?: number;
+}
+
+export interface ListObjectsOptions {
+  /** default: every object */
+  labelSelector?: string;
   pageSize?: number;
 }
 
@@ -157,6 +194,7 @@ export class KubeClusterWriter implements ClusterTarget {
   readonly namespace: string;
   readonly source: string;
   readonly kinds: readonly IstioKind[];
+  readonly #scope: NamespaceScope;
   readonly metrics: WriterMetrics = emptyWriterMetrics();
   readonly #client: IstioObjectsClient;
   readonly #limiter: RateLimiter;
@@ -169,6 +207,8 @@ export class KubeClusterWriter implements ClusterTarget {
   readonly #log: Logger;
   /** owned objects as last seen: from listings and from our own writes */
   readonly #known = new Map<string, OwnedObjectMeta>();
+  readonly #hostClaimsTtlMs: number | undefined;
+  #hostClaims: { at: number; claims: Promise<HostClaims> } | undefined;
 
   constructor(options: KubeWriterOptions) {
     if (options.namespace === '') throw new Error('kube writer: namespace is required');
@@ -176,15 +216,22 @@ export class KubeClusterWriter implements ClusterTarget {
     this.namespace = options.namespace;
     this.source = options.source;
     this.kinds = options.kinds ?? DEFAULT_KINDS;
+    this.#scope = namespaceScope(options.namespace, options.namespacesByKind);
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
-    this.#client = options.client ?? createIstioObjectsClient({ kubeConfig: options.kubeConfig, namespace: options.namespace, timeoutMs: options.timeoutMs ?? 15_000 });
+    this.#client = options.client ?? createIstioObjectsClient({ kubeConfig: options.kubeConfig, timeoutMs: options.timeoutMs ?? 15_000 });
     this.#limiter = createRateLimiter(options.rateLimit ?? DEFAULT_RATE_LIMIT, this.#clock);
     this.#fieldManager = options.fieldManager ?? FIELD_MANAGER;
     this.#retry = options.retry ?? {};
     this.#concurrency = options.concurrency ?? 8;
     this.#pageSize = options.pageSize ?? 500;
+    this.#hostClaimsTtlMs = options.hostClaims === false ? undefined : (options.hostClaims?.ttlMs ?? 10_000);
     this.#log = (options.logger ?? silentLogger).child({ component: 'kube-writer', namespace: options.namespace });
+  }
+
+  /** The namespaces `kind` may be written to (and is listed in). */
+  allowedNamespaces(kind: IstioKind): readonly string[] {
+    return this.#scope.allowed(kind);
   }
 
   /** One API call: rate limited, retried, counted. */
@@ -236,9 +283,9 @@ export class KubeClusterWriter implements ClusterTarget {
   }
 
   /** Reads one object: ours (with fresh metadata), absent, or someone else's. */
-  async #inspect(kind: IstioKind, name: string, key: string): Promise<OwnedObjectMeta | 'absent' | 'foreign'> {
+  async #inspect(kind: IstioKind, namespace: string, name: string, key: string): Promise<OwnedObjectMeta | 'absent' | 'foreign'> {
     this.metrics.gets++;
-    const live = await this.#call(() => this.#client.get(kind, name), { retryConflicts: true });
+    const live = await this.#call(() => this.#client.get(kind, namespace, name), { retryConflicts: true });
     if (live === undefined) {
       this.#remember(key, undefined);
       return 'absent';
@@ -262,12 +309,65 @@ export class KubeClusterWriter implements ClusterTarget {
       if (options.services.length === 0) return [];
       selector += `,${SERVICE_LABEL} in (${options.services.join(',')})`;
     }
-    // One list per kind, side by side: a retried answer for one kind does not hold up the others.
-    const perKind = await Promise.all((options.kinds ?? this.kinds).map((kind) => this.#listKind(kind, selector, options)));
-    return perKind.flat();
+    if (options.consumers !== undefined) {
+      if (options.consumers.length === 0) return [];
+      selector += `,${CONSUMER_LABEL} in (${options.consumers.join(',')})`;
+    }
+    const kinds = options.kinds ?? this.kinds.filter((k) => !PER_CONSUMER_KINDS.includes(k));
+    // One list per (kind, namespace), side by side: a retried answer for one does not hold up the others.
+    const perPair = await Promise.all(this.#scope.pairs(kinds).map(({ kind, namespace }) => this.#listKind(kind, namespace, selector, options)));
+    return perPair.flat();
   }
 
-  async #listKind(kind: IstioKind, selector: string, options: ListOwnedOptions): Promise<OwnedObjectMeta[]> {
+  /**
+   * Every object of `kind` in `namespace`, whoever owns it, with its spec (paginated full
+   * lists): to see foreign objects sc2mesh's must not clash with, e.g. a Sidecar selecting
+   * the same workloads. Any namespace may be read; RBAC decides whether it can be.
+   */
+  async listObjects(kind: IstioKind, namespace: string, options: ListObjectsOptions = {}): Promise<ListedObject[]> {
+    let continueToken: string | undefined;
+    let restarts = 0;
+    const items: ListedObject[] = [];
+    do {
+      this.metrics.listPages++;
+      let page;
+      try {
+        page = await this.#call(() => this.#client.listFullPage(kind, namespace, { labelSelector: options.labelSelector ?? '', limit: options.pageSize ?? this.#pageSize, continueToken }), { retryConflicts: true });
+      } catch (error) {
+        if (statusOf(error)?.code === 410 && restarts++ < 2) {
+          continueToken = undefined;
+          items.length = 0;
+          continue;
+        }
+        throw error;
+      }
+      items.push(...page.items);
+      continueToken = page.continueToken;
+    } while (continueToken !== undefined);
+    // What is ours is now known afresh: a later apply needs no GET for it.
+    for (const { meta } of items) if (isOwnedBy(meta.labels, this.source)) this.#remember(objectKey(kind, meta.namespace, meta.name), toOwned(kind, meta));
+    return items;
+  }
+
+  /** The hosts foreign VirtualServices and DestinationRules route: one selector list per kind, shared by concurrent applies, kept `hostClaims.ttlMs`. */
+  #routingClaims(): Promise<HostClaims> {
+    const now = this.#clock.now();
+    const cached = this.#hostClaims;
+    if (cached !== undefined && now - cached.at < (this.#hostClaimsTtlMs ?? 0)) return cached.claims;
+    const notOurs = `${SOURCE_LABEL}!=${this.source}`;
+    const kinds = ROUTING_KINDS.filter((k) => this.kinds.includes(k));
+    const claims = Promise.all(kinds.map(async (kind) => (await this.listObjects(kind, this.namespace, { labelSelector: notOurs })).map((o) => ({ kind, namespace: o.meta.namespace, name: o.meta.name, spec: o.spec })))).then((lists) =>
+      hostClaimsOf(lists.flat()),
+    );
+    this.#hostClaims = { at: now, claims };
+    // A failed listing is not kept: the next apply lists again.
+    claims.catch(() => {
+      if (this.#hostClaims?.claims === claims) this.#hostClaims = undefined;
+    });
+    return claims;
+  }
+
+  async #listKind(kind: IstioKind, namespace: string, selector: string, options: ListOwnedOptions): Promise<OwnedObjectMeta[]> {
     let continueToken: string | undefined;
     let restarts = 0;
     const items: OwnedObjectMeta[] = [];
@@ -276,7 +376,7 @@ export class KubeClusterWriter implements ClusterTarget {
       let page;
       try {
         page = await this.#call(
-          () => this.#client.listPage(kind, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
+          () => this.#client.listPage(kind, namespace, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
           { retryConflicts: true },
         );
       } catch (error) {
@@ -298,7 +398,8 @@ export class KubeClusterWriter implements ClusterTarget {
   }
 
   #rejectDesired(o: IstioObject): string | undefined {
-    if (o.metadata.namespace !== this.namespace) return `namespace ${JSON.stringify(o.metadata.namespace)} is not the target namespace ${JSON.stringify(this.namespace)}`;
+    const outside = this.#scope.refusal(o.kind, o.metadata.namespace);
+    if (outside !== undefined) return outside;
     if (!this.kinds.includes(o.kind)) return `${o.kind} is not a kind this writer manages (${this.kinds.join(', ')})`;
     if (!isOwnedBy(o.metadata.labels, this.source)) return `lacks the ownership labels of source ${JSON.stringify(this.source)}`;
     return undefined;
@@ -339,11 +440,19 @@ export class KubeClusterWriter implements ClusterTarget {
       return;
     }
     const { kind, metadata } = object;
+    if (this.#hostClaimsTtlMs !== undefined && (ROUTING_KINDS as readonly IstioKind[]).includes(kind)) {
+      const taken = claimedHostReason(object, await this.#routingClaims());
+      if (taken !== undefined) {
+        report.conflicts.push({ key, type: 'host', reason: `${key}: ${taken}` });
+        this.metrics.conflicts++;
+        return;
+      }
+    }
     const desiredHash = metadata.annotations[CONTENT_HASH_ANNOTATION];
     let known: OwnedObjectMeta | 'absent' | undefined = indexed;
     for (let round = 0; round <= MAX_REFRESHES; round++) {
       if (known === undefined) {
-        const seen = await this.#inspect(kind, metadata.name, key);
+        const seen = await this.#inspect(kind, metadata.namespace, metadata.name, key);
         if (seen === 'foreign') {
           report.conflicts.push({ key, type: 'unowned', reason: `${key} exists without the ownership labels of source ${JSON.stringify(this.source)}; left untouched` });
           this.metrics.conflicts++;
@@ -376,8 +485,8 @@ export class KubeClusterWriter implements ClusterTarget {
         const result = await this.#call(
           () =>
             replacing
-              ? this.#client.replace(kind, metadata.name, body, { fieldManager: this.#fieldManager, dryRun: options.dryRun === 'server' })
-              : this.#client.apply(kind, metadata.name, body, { fieldManager: this.#fieldManager, force: owned !== undefined, dryRun: options.dryRun === 'server' }),
+              ? this.#client.replace(kind, metadata.namespace, metadata.name, body, { fieldManager: this.#fieldManager, dryRun: options.dryRun === 'server' })
+              : this.#client.apply(kind, metadata.namespace, metadata.name, body, { fieldManager: this.#fieldManager, force: owned !== undefined, dryRun: options.dryRun === 'server' }),
           { retryConflicts: owned === undefined, onUncertain: () => markUncertain(report, key) },
         );
         for (const warning of result.warnings) report.warnings.push({ key, warning });
@@ -447,14 +556,15 @@ export class KubeClusterWriter implements ClusterTarget {
   }
 
   async #deleteOne(ref: ObjectRef, key: string, indexed: OwnedObjectMeta | undefined, options: DeleteOptions, report: DeleteReport): Promise<void> {
-    if (ref.namespace !== this.namespace) {
-      report.failed.push({ key, error: `not deleted: namespace ${JSON.stringify(ref.namespace)} is not the target namespace` });
+    const outside = this.#scope.refusal(ref.kind, ref.namespace);
+    if (outside !== undefined) {
+      report.failed.push({ key, error: `not deleted: ${outside}` });
       return;
     }
     let known: OwnedObjectMeta | undefined = indexed;
     for (let round = 0; round <= MAX_REFRESHES; round++) {
       if (known === undefined) {
-        const seen = await this.#inspect(ref.kind, ref.name, key);
+        const seen = await this.#inspect(ref.kind, ref.namespace, ref.name, key);
         if (seen === 'absent') {
           report.absent.push(key);
           return;
@@ -472,7 +582,7 @@ export class KubeClusterWriter implements ClusterTarget {
       }
       const target = known;
       try {
-        await this.#call(() => this.#client.delete(ref.kind, ref.name, { uid: target.uid, resourceVersion: target.resourceVersion, dryRun: false }), { retryConflicts: false, onUncertain: () => markUncertain(report, key) });
+        await this.#call(() => this.#client.delete(ref.kind, ref.namespace, ref.name, { uid: target.uid, resourceVersion: target.resourceVersion, dryRun: false }), { retryConflicts: false, onUncertain: () => markUncertain(report, key) });
         this.#remember(key, undefined);
         report.deleted.push(key);
         this.metrics.deletes++;

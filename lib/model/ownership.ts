@@ -9,6 +9,12 @@ export const SOURCE_LABEL = 'sc2mesh.io/source';
 /** Groups every object of one service (its ServiceEntry name). */
 export const SERVICE_LABEL = 'sc2mesh.io/service';
 
+/**
+ * On a Sidecar sc2mesh owns: the consumer whose workloads it selects (its object name, as
+ * SERVICE_LABEL names a provider). Sidecars are per consumer and carry no SERVICE_LABEL.
+ */
+export const CONSUMER_LABEL = 'sc2mesh.io/consumer';
+
 /** Audit shard (0..59) of the object's service: lets the drift audit list a slice by label. */
 export const SHARD_LABEL = 'sc2mesh.io/shard';
 
@@ -18,6 +24,8 @@ export const CONTENT_HASH_ANNOTATION = 'sc2mesh.io/content-hash';
 export const SERVICE_KEY_ANNOTATION = 'sc2mesh.io/service-key';
 /** Comma-separated registry serviceIds (one per version) behind a ServiceEntry. */
 export const SERVICE_IDS_ANNOTATION = 'sc2mesh.io/service-ids';
+/** `environment/appId/serviceName` of the consumer behind a Sidecar. */
+export const CONSUMER_KEY_ANNOTATION = 'sc2mesh.io/consumer-key';
 /** Registry instanceId behind a WorkloadEntry. */
 export const INSTANCE_ID_ANNOTATION = 'sc2mesh.io/instance-id';
 

@@ -30,9 +30,15 @@ function collapse(s: string, allowed: RegExp, edge: RegExp): string {
   return s.replace(allowed, '-').replace(/-{2,}/g, '-').replace(edge, '');
 }
 
+// Already readable: ASCII (so NFKD changes nothing), no character to replace, no `-` run or edge to trim.
+const READABLE_RE = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
 /** Lower-case, accents stripped, runs of other characters as one `-`; may be empty. */
 export function toReadable(original: string): string {
-  return collapse(stripAccents(original.toLowerCase()), /[^a-z0-9-]+/g, /^-+|-+$/g);
+  const lower = original.toLowerCase();
+  // Most names are readable once lower-cased; the full pass would return them unchanged.
+  if (READABLE_RE.test(lower)) return lower;
+  return collapse(stripAccents(lower), /[^a-z0-9-]+/g, /^-+|-+$/g);
 }
 
 function withSuffix(base: string, original: string, max: number, fallback: string): string {

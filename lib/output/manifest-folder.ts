@@ -3,18 +3,11 @@
 // file and `kubectl apply -R -f DIR` applies the lot.
 import { mkdir, readdir, readFile, rm, writeFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { IstioKind, IstioObject } from '../model/istio.ts';
+import { pluralOf, type IstioKind, type IstioObject } from '../model/istio.ts';
 import { toYamlDocument } from './format.ts';
 
-const KIND_DIRS: Record<IstioKind, string> = {
-  ServiceEntry: 'serviceentries',
-  WorkloadEntry: 'workloadentries',
-  DestinationRule: 'destinationrules',
-  VirtualService: 'virtualservices',
-};
-
 export function manifestPath(root: string, object: { kind: IstioKind; metadata: { namespace: string; name: string } }): string {
-  return join(root, object.metadata.namespace, KIND_DIRS[object.kind], `${object.metadata.name}.yaml`);
+  return join(root, object.metadata.namespace, pluralOf(object.kind), `${object.metadata.name}.yaml`);
 }
 
 /** Writes atomically (temp file + rename), so a reader never sees half an object. */

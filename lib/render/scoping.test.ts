@@ -26,7 +26,7 @@ function exportToByObject(objects: readonly IstioObject[]): Record<string, strin
       expect(o.spec).not.toHaveProperty('exportTo');
       continue;
     }
-    out[`${o.kind} ${o.metadata.annotations[SERVICE_KEY_ANNOTATION] ?? ''}`] = o.spec.exportTo;
+    out[`${o.kind} ${o.metadata.annotations[SERVICE_KEY_ANNOTATION] ?? ''}`] = 'exportTo' in o.spec ? o.spec.exportTo : undefined;
   }
   return out;
 }

@@ -56,7 +56,7 @@ const apply = async (name: string, body: JsonObject, manager = 'sc2mesh', extra:
   (await api.patchNamespacedCustomObject({ ...SE, name, body, fieldManager: manager, ...extra }, SSA)) as Obj;
 
 describe('discovery', () => {
-  it('lists the four resources with the verbs served, the way kubectl reads them', async () => {
+  it('lists the v1 resources with the verbs served, the way kubectl reads them', async () => {
     const res = await fetch(`${server.url}/apis/networking.istio.io/v1`);
     const doc = (await res.json()) as { kind: string; groupVersion: string; resources: { name: string; kind: string; namespaced: boolean; verbs: string[]; shortNames: string[] }[] };
     expect(doc.kind).toBe('APIResourceList');
@@ -66,6 +66,7 @@ describe('discovery', () => {
       ['workloadentries', 'WorkloadEntry', true, ['we']],
       ['destinationrules', 'DestinationRule', true, ['dr']],
       ['virtualservices', 'VirtualService', true, ['vs']],
+      ['sidecars', 'Sidecar', true, []],
     ]);
     for (const r of doc.resources) expect(r.verbs).toEqual([...SERVED_VERBS]);
     expect(SERVED_VERBS).toEqual(expect.arrayContaining(['get', 'list', 'create', 'update', 'patch', 'delete']));

@@ -495,8 +495,8 @@ describe('CEL rule compilation', () => {
   it('compiles every rule in the shared CRDs', () => {
     const schemas = loadCrdSchemas(resolveSharedDir());
     const counts = [...(schemas ?? new Map()).values()].map((props) => compileCelRules(buildSchemaNode(props))?.expressionCount ?? 0);
-    // ServiceEntry, WorkloadEntry, DestinationRule and VirtualService each have rules.
-    expect(counts).toHaveLength(4);
+    // ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, Sidecar and EnvoyFilter each have rules.
+    expect(counts).toHaveLength(6);
     expect(counts.every((n) => n > 0)).toBe(true);
   });
 });
@@ -538,6 +538,15 @@ describe('istio-validator without the shared CRDs', () => {
     for (const obj of [serviceEntry(), inlineServiceEntry([{ address: '2001:db8::7', ports: { http: 80 } }]), workloadEntry(), destinationRule(), virtualService()]) {
       expect(validator.validate(obj, { strictUnknownFields: true })).toEqual({ causes: [], warnings: [] });
     }
+  });
+
+  it('knows Sidecars and EnvoyFilters too, keeping the free-form patch value of a filter', () => {
+    const sidecar = { apiVersion: API, kind: 'Sidecar', metadata: { name: 'cart', namespace: 'shop' }, spec: { workloadSelector: { labels: { app: 'cart' } }, egress: [{ hosts: ['./*'] }] } };
+    const value = { name: 'f', typed_config: { '@type': 'type.googleapis.com/x', token_bucket: { max_tokens: 5 } } };
+    const filter = { apiVersion: 'networking.istio.io/v1alpha3', kind: 'EnvoyFilter', metadata: { name: 'rl', namespace: 'istio-system' }, spec: { configPatches: [{ applyTo: 'HTTP_FILTER', patch: { operation: 'INSERT_BEFORE', value } }] } };
+    expect(validator.validate(sidecar, { strictUnknownFields: true })).toEqual({ causes: [], warnings: [] });
+    expect(validator.validate(filter, { strictUnknownFields: true })).toEqual({ causes: [], warnings: [] });
+    expect(validator.validate({ ...sidecar, spec: { ...sidecar.spec, extra: 1 } }).warnings).toEqual(['unknown field "spec.extra"']);
   });
 
   it('still rejects a non-integer port and an empty host list', () => {

@@ -2,7 +2,7 @@
 // /version, /api, /apis and the group/version resource list with the verbs served.
 import { createHash } from 'node:crypto';
 import type { ResourceCatalog } from './resources.ts';
-import { GROUP, GROUP_VERSION, VERSION } from './resources.ts';
+import { GROUP, GROUP_VERSION, SERVED_VERSIONS, typesAt, VERSION } from './resources.ts';
 
 /** The verbs this server implements for each resource (no watch, no deletecollection). */
 export const SERVED_VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update'] as const;
@@ -48,8 +48,8 @@ export function namespaceObject(name: string): Record<string, unknown> {
 }
 
 function apiGroup(): Record<string, unknown> {
-  const gv = { groupVersion: GROUP_VERSION, version: VERSION };
-  return { name: GROUP, versions: [gv], preferredVersion: gv };
+  const versions = SERVED_VERSIONS.map((version) => ({ groupVersion: `${GROUP}/${version}`, version }));
+  return { name: GROUP, versions, preferredVersion: { groupVersion: GROUP_VERSION, version: VERSION } };
 }
 
 export function apiGroupList(): Record<string, unknown> {
@@ -60,12 +60,14 @@ export function apiGroupDoc(): Record<string, unknown> {
   return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup() };
 }
 
-export function apiResourceList(catalog: ResourceCatalog): Record<string, unknown> {
+/** The resources of one version (each kind is served at one: EnvoyFilter v1alpha3, the rest v1). */
+export function apiResourceList(catalog: ResourceCatalog, version: string = VERSION): Record<string, unknown> {
+  const groupVersion = `${GROUP}/${version}`;
   return {
     kind: 'APIResourceList',
     apiVersion: 'v1',
-    groupVersion: GROUP_VERSION,
-    resources: [...catalog.byPlural.values()].map((rt) => ({
+    groupVersion,
+    resources: typesAt(catalog, version).map((rt) => ({
       name: rt.plural,
       singularName: rt.singular,
       namespaced: true,
@@ -73,7 +75,7 @@ export function apiResourceList(catalog: ResourceCatalog): Record<string, unknow
       verbs: [...SERVED_VERBS],
       shortNames: rt.shortNames,
       categories: rt.categories,
-      storageVersionHash: createHash('sha256').update(`${GROUP_VERSION}/${rt.kind}`).digest('base64').slice(0, 11),
+      storageVersionHash: createHash('sha256').update(`${groupVersion}/${rt.kind}`).digest('base64').slice(0, 11),
     })),
   };
 }

@@ -14,7 +14,7 @@ function parsePort(value: string): number {
 
 const program = new Command()
   .name('kube-test-server')
-  .description('validating Kubernetes API server for networking.istio.io/v1 ServiceEntry, WorkloadEntry, DestinationRule, VirtualService (tests and local runs)')
+  .description('validating Kubernetes API server for networking.istio.io ServiceEntry, WorkloadEntry, DestinationRule, VirtualService, Sidecar (v1) and EnvoyFilter (v1alpha3) (tests and local runs)')
   .option('--port <port>', 'port on 127.0.0.1 (0: any free port)', parsePort, 0)
   .option('--namespace <namespace>', "the kubeconfig context's namespace", 'default')
   .option('--kubeconfig <path>', 'where to write the kubeconfig (default: a temp file)')

@@ -2,35 +2,37 @@
 // that PATCH takes `fieldValidation` (then it validates on the server instead of
 // downloading the whole OpenAPI v2 document) and to find each kind's paths.
 import { createHash } from 'node:crypto';
-import { GROUP, GROUP_VERSION, VERSION, type ResourceCatalog } from './resources.ts';
+import { GROUP, SERVED_VERSIONS, typesAt, type ResourceCatalog } from './resources.ts';
 
-const GV_PATH = `apis/${GROUP}/${VERSION}`;
+const gvPath = (version: string): string => `apis/${GROUP}/${version}`;
 
-function hashOf(catalog: ResourceCatalog): string {
-  return createHash('sha512').update([...catalog.byPlural.keys()].join(',')).digest('hex').slice(0, 32).toUpperCase();
+function hashOf(catalog: ResourceCatalog, version: string): string {
+  return createHash('sha512').update(typesAt(catalog, version).map((t) => t.plural).join(',')).digest('hex').slice(0, 32).toUpperCase();
 }
 
 export function openApiRoot(catalog: ResourceCatalog): Record<string, unknown> {
-  return { paths: { [GV_PATH]: { serverRelativeURL: `/openapi/v3/${GV_PATH}?hash=${hashOf(catalog)}` } } };
+  return { paths: Object.fromEntries(SERVED_VERSIONS.map((v) => [gvPath(v), { serverRelativeURL: `/openapi/v3/${gvPath(v)}?hash=${hashOf(catalog, v)}` }])) };
 }
 
 const queryParam = (name: string, description: string) => ({ name, in: 'query', description, schema: { type: 'string', uniqueItems: true } });
 
-export function openApiGroupVersion(catalog: ResourceCatalog): Record<string, unknown> {
+export function openApiGroupVersion(catalog: ResourceCatalog, version: string): Record<string, unknown> {
+  const groupVersion = `${GROUP}/${version}`;
+  const types = typesAt(catalog, version);
   const paths: Record<string, unknown> = {};
   const writeParams = [
     queryParam('dryRun', 'When present, indicates that modifications should not be persisted.'),
     queryParam('fieldManager', 'fieldManager is a name associated with the actor or entity that is making these changes.'),
     queryParam('fieldValidation', 'fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields.'),
   ];
-  for (const rt of catalog.byPlural.values()) {
-    const gvk = { group: GROUP, version: VERSION, kind: rt.kind };
-    const ok = { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${GROUP}.${VERSION}.${rt.kind}` } } } } };
-    paths[`/apis/${GROUP_VERSION}/namespaces/{namespace}/${rt.plural}`] = {
+  for (const rt of types) {
+    const gvk = { group: GROUP, version, kind: rt.kind };
+    const ok = { '200': { description: 'OK', content: { 'application/json': { schema: { $ref: `#/components/schemas/${GROUP}.${version}.${rt.kind}` } } } } };
+    paths[`/apis/${groupVersion}/namespaces/{namespace}/${rt.plural}`] = {
       get: { operationId: `list${rt.kind}`, responses: ok, 'x-kubernetes-action': 'list', 'x-kubernetes-group-version-kind': gvk },
       post: { operationId: `create${rt.kind}`, parameters: writeParams, responses: ok, 'x-kubernetes-action': 'post', 'x-kubernetes-group-version-kind': gvk },
     };
-    paths[`/apis/${GROUP_VERSION}/namespaces/{namespace}/${rt.plural}/{name}`] = {
+    paths[`/apis/${groupVersion}/namespaces/{namespace}/${rt.plural}/{name}`] = {
       get: { operationId: `read${rt.kind}`, responses: ok, 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk },
       put: { operationId: `replace${rt.kind}`, parameters: writeParams, responses: ok, 'x-kubernetes-action': 'put', 'x-kubernetes-group-version-kind': gvk },
       patch: {
@@ -44,10 +46,10 @@ export function openApiGroupVersion(catalog: ResourceCatalog): Record<string, un
     };
   }
   const schemas: Record<string, unknown> = {};
-  for (const rt of catalog.byPlural.values()) {
-    schemas[`${GROUP}.${VERSION}.${rt.kind}`] = {
+  for (const rt of types) {
+    schemas[`${GROUP}.${version}.${rt.kind}`] = {
       type: 'object',
-      'x-kubernetes-group-version-kind': [{ group: GROUP, version: VERSION, kind: rt.kind }],
+      'x-kubernetes-group-version-kind': [{ group: GROUP, version, kind: rt.kind }],
       'x-kubernetes-preserve-unknown-fields': true,
     };
   }

@@ -9,7 +9,7 @@ import { pruneResource } from '../../../lib/istio-validator/pruning.ts';
 import { clone, deepEqual, FieldSetError, isObject, type Json, type JsonObject } from './field-sets.ts';
 import { matchesFields, matchesSelector, parseFieldSelector, parseLabelSelector, SelectorParseError } from './label-selector.ts';
 import { recordUpdate, rfc3339, sameOwnership, serverSideApply } from './managed-fields.ts';
-import { GROUP_VERSION, type ResourceType } from './resources.ts';
+import type { ResourceType } from './resources.ts';
 import { ApiError, statusErrors, successStatus } from './status.ts';
 import type { ObjectStore } from './store.ts';
 
@@ -189,7 +189,7 @@ export class ResourceHandlers {
     if (q.view === 'metadata') {
       return { status: 200, body: { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata, items: page.map(({ obj }) => partialMetadata(obj)) } };
     }
-    return { status: 200, body: { apiVersion: GROUP_VERSION, kind: rt.listKind, metadata, items: page.map(({ obj }) => clone(obj)) } };
+    return { status: 200, body: { apiVersion: rt.groupVersion, kind: rt.listKind, metadata, items: page.map(({ obj }) => clone(obj)) } };
   }
 
   get(rt: ResourceType, namespace: string, name: string, view: MetadataView): Reply {
@@ -201,8 +201,8 @@ export class ResourceHandlers {
   /** Type, namespace and name checks every write shares; returns the body as an object. */
   #checkIncoming(rt: ResourceType, namespace: string, urlName: string | undefined, body: unknown): JsonObject {
     if (!isObject(body)) throw statusErrors.badRequest('the request body must be a JSON or YAML object');
-    if (body['apiVersion'] !== GROUP_VERSION) {
-      throw statusErrors.badRequest(`the API version in the data (${String(body['apiVersion'] ?? '')}) does not match the expected API version (${GROUP_VERSION})`);
+    if (body['apiVersion'] !== rt.groupVersion) {
+      throw statusErrors.badRequest(`the API version in the data (${String(body['apiVersion'] ?? '')}) does not match the expected API version (${rt.groupVersion})`);
     }
     if (body['kind'] !== rt.kind) throw statusErrors.badRequest(`the kind in the data (${String(body['kind'] ?? '')}) does not match the expected kind (${rt.kind})`);
     const meta = body['metadata'] ?? {};
@@ -268,7 +268,7 @@ export class ResourceHandlers {
     if (name === '') delete metaOf(obj)['name'];
     this.#validate(rt, obj, undefined);
     if (this.#store.get(rt.plural, namespace, name) !== undefined) throw statusErrors.alreadyExists(rt, name);
-    recordUpdate({ old: undefined, next: obj, manager: opts.fieldManager ?? opts.defaultManager, schema: rt.schema, apiVersion: GROUP_VERSION, now: this.#now() });
+    recordUpdate({ old: undefined, next: obj, manager: opts.fieldManager ?? opts.defaultManager, schema: rt.schema, apiVersion: rt.groupVersion, now: this.#now() });
     this.#persist(rt, namespace, name, obj, opts.dryRun);
     return { status: 201, body: clone(obj), warnings };
   }
@@ -302,7 +302,7 @@ export class ResourceHandlers {
     }
     obj['metadata'] = meta;
     this.#validate(rt, obj, live);
-    recordUpdate({ old: live, next: obj, manager: opts.fieldManager ?? opts.defaultManager, schema: rt.schema, apiVersion: GROUP_VERSION, now: this.#now() });
+    recordUpdate({ old: live, next: obj, manager: opts.fieldManager ?? opts.defaultManager, schema: rt.schema, apiVersion: rt.groupVersion, now: this.#now() });
     if (deepEqual(withoutVolatile(live), withoutVolatile(obj)) && sameOwnership(live, obj)) return { status: 200, body: clone(live), warnings };
     if (specChanged(live, obj)) meta['generation'] = Number(liveMeta['generation'] ?? 1) + 1;
     const finalizers = meta['finalizers'];
@@ -345,7 +345,7 @@ export class ResourceHandlers {
     const warnings = this.#unknownFieldsOutcome(
       unknown,
       opts.fieldValidation,
-      () => `failed to create typed patch object (${namespace}/${name}; ${GROUP_VERSION}, Kind=${rt.kind}): ${unknown.map((f) => `.${f}: field not declared in schema`).join(', ')}`,
+      () => `failed to create typed patch object (${namespace}/${name}; ${rt.groupVersion}, Kind=${rt.kind}): ${unknown.map((f) => `.${f}: field not declared in schema`).join(', ')}`,
     );
     const live = this.#store.get(rt.plural, namespace, name);
     const precondition = metaOf(applied)['resourceVersion'];
@@ -354,16 +354,16 @@ export class ResourceHandlers {
     }
     let outcome;
     try {
-      outcome = serverSideApply({ live, applied, manager, force: opts.force === true, schema: rt.schema, apiVersion: GROUP_VERSION, now: this.#now() });
+      outcome = serverSideApply({ live, applied, manager, force: opts.force === true, schema: rt.schema, apiVersion: rt.groupVersion, now: this.#now() });
     } catch (error) {
       if (error instanceof FieldSetError) throw statusErrors.invalid(rt, name, [{ field: error.field, reason: 'FieldValueInvalid', message: error.message }]);
       throw error;
     }
-    if (!outcome.ok) throw statusErrors.fieldManagerConflict(outcome.conflicts, GROUP_VERSION);
+    if (!outcome.ok) throw statusErrors.fieldManagerConflict(outcome.conflicts, rt.groupVersion);
     let obj = outcome.object;
     if (live === undefined) {
       const { metadata, status: _ignored, ...rest } = obj;
-      obj = { apiVersion: GROUP_VERSION, kind: rt.kind, metadata: { ...(isObject(metadata) ? metadata : {}), ...this.#newServerMeta(namespace, name) }, ...rest };
+      obj = { apiVersion: rt.groupVersion, kind: rt.kind, metadata: { ...(isObject(metadata) ? metadata : {}), ...this.#newServerMeta(namespace, name) }, ...rest };
     }
     const meta = metaOf(obj);
     this.#validate(rt, obj, live);
@@ -413,7 +413,7 @@ export class ResourceHandlers {
     const name = String(meta['name'] ?? '');
     if (name === '') throw new Error('store.put: metadata.name is required');
     const live = this.#store.get(rt.plural, namespace, name);
-    const next: JsonObject = clone({ apiVersion: GROUP_VERSION, kind: rt.kind, ...obj });
+    const next: JsonObject = clone({ apiVersion: rt.groupVersion, kind: rt.kind, ...obj });
     const nextMeta = metaOf(next);
     nextMeta['namespace'] = namespace;
     const liveMeta = live === undefined ? this.#newServerMeta(namespace, name) : metaOf(live);
@@ -421,7 +421,7 @@ export class ResourceHandlers {
     if (manager !== undefined) {
       delete nextMeta['managedFields'];
       if (live !== undefined && metaOf(live)['managedFields'] !== undefined) nextMeta['managedFields'] = clone(metaOf(live)['managedFields'] as Json);
-      recordUpdate({ old: live, next, manager, schema: rt.schema, apiVersion: GROUP_VERSION, now: this.#now() });
+      recordUpdate({ old: live, next, manager, schema: rt.schema, apiVersion: rt.groupVersion, now: this.#now() });
     }
     // As the server would: an edit through the API cannot set generation; a plant may.
     if (manager !== undefined || nextMeta['generation'] === undefined) {

@@ -1,6 +1,7 @@
 // A validating Kubernetes API server for tests: plain HTTP on 127.0.0.1, reached through
 // a kubeconfig by the real client (or kubectl). It serves networking.istio.io/v1
-// serviceentries, workloadentries, destinationrules and virtualservices with the semantics a client can
+// serviceentries, workloadentries, destinationrules, virtualservices and sidecars, and
+// networking.istio.io/v1alpha3 envoyfilters, with the semantics a client can
 // observe on EKS — validation against the real CRDs and CEL rules (422 with causes),
 // resourceVersion conflicts, managedFields and server-side apply conflicts, label
 // selectors, pagination, metadata-only lists — plus fault injection and a request log.
@@ -20,7 +21,7 @@ import { clone, type JsonObject } from './field-sets.ts';
 import { kubeconfigYaml } from './kubeconfig.ts';
 import { RequestLog, isMutatingMethod } from './request-log.ts';
 import { parseBody, ResourceHandlers, type FieldValidation, type MetadataView, type Reply, type WriteOptions } from './resource-handlers.ts';
-import { GROUP, loadResourceCatalog, VERSION, type ResourceCatalog, type ResourceType } from './resources.ts';
+import { GROUP, loadResourceCatalog, SERVED_VERSIONS, type ResourceCatalog, type ResourceType } from './resources.ts';
 import { ApiError, statusErrors } from './status.ts';
 import { ObjectStore } from './store.ts';
 
@@ -100,24 +101,32 @@ function route(pathname: string, catalog: ResourceCatalog, hostPort: string, nam
     '/api/v1/namespaces': () => namespaceList(namespaces()),
     '/apis': apiGroupList,
     [`/apis/${GROUP}`]: apiGroupDoc,
-    [`/apis/${GROUP}/${VERSION}`]: () => apiResourceList(catalog),
     '/openapi/v3': () => openApiRoot(catalog),
-    [`/openapi/v3/apis/${GROUP}/${VERSION}`]: () => openApiGroupVersion(catalog),
   };
+  for (const version of SERVED_VERSIONS) {
+    discovery[`/apis/${GROUP}/${version}`] = () => apiResourceList(catalog, version);
+    discovery[`/openapi/v3/apis/${GROUP}/${version}`] = () => openApiGroupVersion(catalog, version);
+  }
   const doc = discovery[joined];
   if (doc !== undefined) return { kind: 'discovery', discovery: doc };
   if (parts.length === 4 && joined.startsWith('/api/v1/namespaces/')) {
     const ns = parts[3] as string;
     return { kind: 'discovery', discovery: () => namespaceObject(ns) };
   }
-  if (parts[0] !== 'apis' || parts[1] !== GROUP || parts[2] !== VERSION) return { kind: 'none' };
+  if (parts[0] !== 'apis' || parts[1] !== GROUP) return { kind: 'none' };
+  const version = parts[2];
+  // A resource is found only at the version it is served at (a v1 envoyfilters path is a 404, as on a cluster).
+  const served = (plural: string | undefined): ResourceType | undefined => {
+    const rt = plural === undefined ? undefined : catalog.byPlural.get(plural);
+    return rt?.version === version ? rt : undefined;
+  };
   const rest = parts.slice(3);
   if (rest.length === 1) {
-    const rt = catalog.byPlural.get(rest[0] as string);
+    const rt = served(rest[0]);
     return rt === undefined ? { kind: 'none' } : { kind: 'resource', rt };
   }
   if (rest[0] === 'namespaces' && (rest.length === 3 || rest.length === 4)) {
-    const rt = catalog.byPlural.get(rest[2] as string);
+    const rt = served(rest[2]);
     if (rt === undefined) return { kind: 'none' };
     return { kind: 'resource', rt, namespace: rest[1] as string, ...(rest.length === 4 ? { name: rest[3] as string } : {}) };
   }

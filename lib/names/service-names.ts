@@ -41,6 +41,43 @@ export function checkTemplate(option: string, template: string, required: readon
   }
 }
 
+/**
+ * A template cut at its placeholders, as `template.replace(PLACEHOLDER_RE, …)` visits
+ * them: literal, placeholder name, literal, …, literal. Templates come from the
+ * configuration (a few per process), so each is cut once rather than matched by a
+ * regex for every service of every render.
+ */
+type TemplatePieces = readonly string[];
+const TEMPLATES_KEPT = 64;
+const templates = new Map<string, TemplatePieces>();
+const hostTemplates = new Map<string, readonly TemplatePieces[]>();
+const FOLD_CASE = { foldCase: true } as const;
+
+function cut(template: string): TemplatePieces {
+  const pieces: string[] = [];
+  let last = 0;
+  for (const match of template.matchAll(PLACEHOLDER_RE)) {
+    pieces.push(template.slice(last, match.index), match[1] ?? '');
+    last = match.index + match[0].length;
+  }
+  pieces.push(template.slice(last));
+  return pieces;
+}
+
+function remembered<T>(map: Map<string, T>, template: string, make: (t: string) => T): T {
+  let value = map.get(template);
+  if (value === undefined) {
+    if (map.size >= TEMPLATES_KEPT) map.clear();
+    value = make(template);
+    map.set(template, value);
+  }
+  return value;
+}
+
+const compiledTemplate = (template: string): TemplatePieces => remembered(templates, template, cut);
+/** The host template label by label (split at `.`, as hostFor reads it), each cut at its placeholders. */
+const compiledHostTemplate = (template: string): readonly TemplatePieces[] => remembered(hostTemplates, template, (t) => t.split('.').map(cut));
+
 function valueOf(placeholder: string, parts: ServiceKeyParts): string {
   if (placeholder === 'service') return parts.serviceName;
   if (placeholder === 'app') return parts.appId;
@@ -54,11 +91,12 @@ function valueOf(placeholder: string, parts: ServiceKeyParts): string {
  */
 export function hostFor(template: string, parts: ServiceKeyParts): string {
   const labels: string[] = [];
-  for (const segment of template.split('.')) {
-    const host = segment.replace(PLACEHOLDER_RE, (_m, name: string) => {
-      const raw = valueOf(name, parts);
-      return raw === '' ? '' : toDnsLabel(raw, { foldCase: true });
-    });
+  for (const segment of compiledHostTemplate(template)) {
+    let host = segment[0] as string;
+    for (let i = 1; i < segment.length; i += 2) {
+      const raw = valueOf(segment[i] as string, parts);
+      host += (raw === '' ? '' : toDnsLabel(raw, FOLD_CASE)) + (segment[i + 1] as string);
+    }
     if (host !== '') labels.push(host.toLowerCase());
   }
   const host = labels.join('.');
@@ -80,7 +118,10 @@ export function hostFor(template: string, parts: ServiceKeyParts): string {
  */
 export function objectNameFor(template: string, parts: ServiceKeyParts, keyHash: string = serviceKeyHash(serviceKeyOf(parts))): string {
   const suffix = keyHash;
-  const readable = toReadable(template.replace(PLACEHOLDER_RE, (_m, name: string) => valueOf(name, parts)));
+  const pieces = compiledTemplate(template);
+  let filled = pieces[0] as string;
+  for (let i = 1; i < pieces.length; i += 2) filled += valueOf(pieces[i] as string, parts) + (pieces[i + 1] as string);
+  const readable = toReadable(filled);
   const head = readable.slice(0, DNS_LABEL_MAX - suffix.length - 1).replace(/-+$/, '');
   return head === '' ? `svc-${suffix}` : `${head}-${suffix}`;
 }

@@ -84,6 +84,43 @@ function sortedRecord(record: Readonly<Record<string, string>>): Record<string, 
   return out;
 }
 
+/** What the specs of one service's WorkloadEntries are made of, each part made once. */
+interface SpecParts {
+  portName: ReadonlyMap<number, string>;
+  bySignature: Map<string | number, PortsParts>;
+  byVersion: ReadonlyMap<string, VersionParts>;
+  localityOf: (instance: MicroServiceInstance) => Locality | undefined;
+}
+
+/**
+ * One WorkloadEntry spec, and with `withJson` its JSON.stringify, assembled from parts
+ * serialised once per service. Addresses are IP addresses or DNS names (endpoint.ts
+ * checked them), so their JSON is the address in quotes, nothing to escape.
+ */
+function specOf(p: PublishedInstance, parts: SpecParts, withJson: boolean): { spec: WorkloadEntrySpec; json: string } {
+  let ports = parts.bySignature.get(p.signature);
+  if (ports === undefined) {
+    const map: Record<string, number> = {};
+    for (const number of p.ports) map[parts.portName.get(number) as string] = number;
+    ports = { ports: map, json: JSON.stringify(map) };
+    parts.bySignature.set(p.signature, ports);
+  }
+  const version = parts.byVersion.get(p.candidate.version) as VersionParts;
+  const locality = parts.localityOf(p.candidate.instance);
+  // Built whole, in JSON key order, rather than given `locality` afterwards.
+  const spec: WorkloadEntrySpec =
+    locality === undefined
+      ? { address: p.address, ports: ports.ports, labels: version.labels }
+      : { address: p.address, ports: ports.ports, labels: version.labels, locality: locality.value };
+  if (!withJson) return { spec, json: '' };
+  // Key for key the JSON.stringify of `spec`: address, ports, labels, then locality.
+  const json =
+    locality === undefined
+      ? `{"address":"${p.address}","ports":${ports.json},"labels":${version.labelsJson}}`
+      : `{"address":"${p.address}","ports":${ports.json},"labels":${version.labelsJson},"locality":${locality.json}}`;
+  return { spec, json };
+}
+
 function byAddressThenContent(a: WorkloadEntrySpec, b: WorkloadEntrySpec): number {
   if (a.address !== b.address) return a.address < b.address ? -1 : 1;
   const ja = JSON.stringify(a);
@@ -144,37 +181,14 @@ export function buildObjects(group: ServiceGroup, id: ServiceIdentity, servicePo
       byVersion.set(v.service.version, { labels, labelsJson: JSON.stringify(labels) });
     }
   }
-  const bySignature = new Map<string | number, PortsParts>();
-  const localityOf = localityLookup();
-  const workloadSpecs: WorkloadEntrySpec[] = [];
-  const entries = options.mode === 'workloadentry';
-  // Hashed JSON of each WorkloadEntry's spec, index for index with workloadSpecs.
-  const specJsons: string[] = [];
+  // A WorkloadEntry holds at most WORKLOAD_ENTRY_PORTS_MAX ports: the first instance with more skips the service.
   for (const p of published) {
     if (p.ports.length > WORKLOAD_ENTRY_PORTS_MAX) {
       return { ok: false, reason: `instance ${p.candidate.instance.instanceId} has ${p.ports.length} ports; a WorkloadEntry holds at most ${WORKLOAD_ENTRY_PORTS_MAX}` };
     }
-    let ports = bySignature.get(p.signature);
-    if (ports === undefined) {
-      const map: Record<string, number> = {};
-      for (const number of p.ports) map[portName.get(number) as string] = number;
-      ports = { ports: map, json: JSON.stringify(map) };
-      bySignature.set(p.signature, ports);
-    }
-    const version = byVersion.get(p.candidate.version) as VersionParts;
-    const locality = localityOf(p.candidate.instance);
-    // Built whole, in JSON key order, rather than given `locality` afterwards.
-    const spec: WorkloadEntrySpec =
-      locality === undefined
-        ? { address: p.address, ports: ports.ports, labels: version.labels }
-        : { address: p.address, ports: ports.ports, labels: version.labels, locality: locality.value };
-    workloadSpecs.push(spec);
-    if (!entries) continue;
-    // Key for key the JSON.stringify of `spec`: address, ports, labels, then locality.
-    const head = `{"address":${JSON.stringify(p.address)},"ports":${ports.json},"labels":${version.labelsJson}`;
-    specJsons.push(locality === undefined ? `${head}}` : `${head},"locality":${locality.json}}`);
   }
-
+  const parts: SpecParts = { portName, bySignature: new Map(), byVersion, localityOf: localityLookup() };
+  const entries = options.mode === 'workloadentry';
   const anyHostname = published.some((p) => p.addressKind === 'hostname');
   const serviceEntry: ServiceEntry = {
     apiVersion: ISTIO_API_VERSION,
@@ -192,6 +206,7 @@ export function buildObjects(group: ServiceGroup, id: ServiceIdentity, servicePo
 
   const objects: IstioObject[] = [serviceEntry];
   if (options.mode === 'inline') {
+    const workloadSpecs = published.map((p) => specOf(p, parts, false).spec);
     if (workloadSpecs.length > INLINE_ENDPOINTS_MAX) {
       return { ok: false, reason: `${workloadSpecs.length} endpoints; inline mode allows at most ${INLINE_ENDPOINTS_MAX} (Istio's cap); use workloadentry mode` };
     }
@@ -223,28 +238,33 @@ export function buildObjects(group: ServiceGroup, id: ServiceIdentity, servicePo
     objects.push(rule);
   }
 
-  if (entries) pushWorkloadEntries(objects, group.key, name, published, workloadSpecs, specJsons, ownerLabels, ownerLabelsJson, options.namespace);
+  if (entries) pushWorkloadEntries(objects, { key: group.key, name, labels: ownerLabels, labelsJson: ownerLabelsJson, namespace: options.namespace }, published, parts);
   return { ok: true, objects };
 }
 
-/** One WorkloadEntry per published instance, by name; the hash from prebuilt JSON parts. */
-function pushWorkloadEntries(
-  objects: IstioObject[],
-  key: string,
-  name: string,
-  published: readonly PublishedInstance[],
-  specs: readonly WorkloadEntrySpec[],
-  specJsons: readonly string[],
-  labels: Record<string, string>,
-  labelsJson: string,
-  namespace: string,
-): void {
+/** What every WorkloadEntry of one service shares. */
+interface EntryCommon {
+  key: string;
+  name: string;
+  labels: Record<string, string>;
+  labelsJson: string;
+  namespace: string;
+}
+
+/**
+ * One WorkloadEntry per published instance, by name, in one pass: spec, its JSON and the
+ * content hash are made together, with no per-instance lists in between.
+ */
+function pushWorkloadEntries(objects: IstioObject[], common: EntryCommon, published: readonly PublishedInstance[], parts: SpecParts): void {
+  const { key, name, labels, labelsJson, namespace } = common;
+  const n = published.length;
   const annotationsHead = `{${KEY_JSON}:${JSON.stringify(key)},${IDS_JSON}:`;
   const headByServiceId = new Map<string, string>();
-  const suffixes: string[] = [];
   const entries: WorkloadEntry[] = [];
-  for (let i = 0; i < published.length; i++) {
-    const { candidate } = published[i] as PublishedInstance;
+  const suffixes: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const p = published[i] as PublishedInstance;
+    const { candidate } = p;
     const instanceId = candidate.instance.instanceId;
     const suffix = workloadEntrySuffix(instanceId);
     const entryName = `${name}-${suffix}`;
@@ -253,10 +273,11 @@ function pushWorkloadEntries(
       head = `${annotationsHead}${JSON.stringify(candidate.serviceId)},${INSTANCE_JSON}:`;
       headByServiceId.set(candidate.serviceId, head);
     }
+    const { spec, json } = specOf(p, parts, true);
     // Key for key the JSON.stringify of the annotations below, before the hash is added.
     const annotationsJson = `${head}${JSON.stringify(instanceId)}}`;
-    const hash = contentHashFromJson('WorkloadEntry', entryName, labelsJson, annotationsJson, specJsons[i] as string);
-    const entry: WorkloadEntry = {
+    const hash = contentHashFromJson('WorkloadEntry', entryName, labelsJson, annotationsJson, json);
+    entries.push({
       apiVersion: ISTIO_API_VERSION,
       kind: 'WorkloadEntry',
       metadata: {
@@ -266,17 +287,25 @@ function pushWorkloadEntries(
         // The hash last, where stampContentHash would have added it.
         annotations: { [SERVICE_KEY_ANNOTATION]: key, [SERVICE_IDS_ANNOTATION]: candidate.serviceId, [INSTANCE_ID_ANNOTATION]: instanceId, [CONTENT_HASH_ANNOTATION]: hash },
       },
-      spec: specs[i] as WorkloadEntrySpec,
-    };
+      spec,
+    });
     suffixes.push(suffix);
-    entries.push(entry);
   }
-  // Every name is `<name>-<suffix>`: ordering by suffix is ordering by name (stable on ties, as before).
-  const order = entries.map((_, i) => i);
-  order.sort((a, b) => {
+  // Every name is `<name>-<suffix>`: ordering by suffix is ordering by name.
+  for (const i of suffixOrder(suffixes)) objects.push(entries[i] as WorkloadEntry);
+}
+
+/**
+ * Indices of `suffixes` in ascending order of suffix, ties in index order (a stable sort).
+ * Comparing the short suffixes sorts faster than comparing the full names (which share
+ * their prefix) and faster, measured, than numeric keys parsed from the hex.
+ */
+export function suffixOrder(suffixes: readonly string[]): number[] {
+  const order: number[] = [];
+  for (let i = 0; i < suffixes.length; i++) order.push(i);
+  return order.sort((a, b) => {
     const sa = suffixes[a] as string;
     const sb = suffixes[b] as string;
-    return sa < sb ? -1 : sa > sb ? 1 : 0;
+    return sa < sb ? -1 : sa > sb ? 1 : a - b;
   });
-  for (const i of order) objects.push(entries[i] as WorkloadEntry);
 }

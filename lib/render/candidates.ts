@@ -29,21 +29,24 @@ function preferred(a: Candidate, b: Candidate): Candidate {
 
 /** Candidates in first-listed order; a warning for each duplicate. */
 export function collectCandidates(group: ServiceGroup, warnings: string[]): Candidate[] {
-  const candidates = new Map<string, Candidate>();
+  // instanceId → index in `candidates`: a duplicate replaces the winner in place, keeping the first-listed position.
+  const seen = new Map<string, number>();
+  const candidates: Candidate[] = [];
   for (const version of group.versions) {
     const serviceId = version.service.serviceId;
     const versionName = version.service.version;
     for (const instance of version.instances) {
       const candidate: Candidate = { instance, serviceId, version: versionName };
-      const seen = candidates.get(instance.instanceId);
-      if (seen === undefined) {
-        candidates.set(instance.instanceId, candidate);
+      const at = seen.get(instance.instanceId);
+      if (at === undefined) {
+        seen.set(instance.instanceId, candidates.length);
+        candidates.push(candidate);
         continue;
       }
-      const kept = preferred(seen, candidate);
-      candidates.set(instance.instanceId, kept);
+      const kept = preferred(candidates[at] as Candidate, candidate);
+      candidates[at] = kept;
       warnings.push(`instance ${instance.instanceId} is listed more than once; kept the registration of service ${kept.serviceId}`);
     }
   }
-  return [...candidates.values()];
+  return candidates;
 }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
-import { parseEndpoint, parseEndpointFully, protocolFor } from './endpoint.ts';
+import { addressOf, newEndpointScan, parseEndpoint, parseEndpointFully, protocolFor, sameAddress, scanEndpoint } from './endpoint.ts';
 
 describe('parseEndpoint', () => {
   it.each([
@@ -67,6 +67,45 @@ describe('parseEndpoint', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+
+  it('property: scanEndpoint (the render hot path) agrees with parseEndpoint on every input', () => {
+    const endpoint = fc
+      .record({
+        scheme: fc.constantFrom('rest', 'REST', 'highway', 'grpc', 'x'),
+        host: fc.constantFrom('10.0.0.1', '10.00.0.1', '0.0.0.0', '[fd00::1]', '[FD00::A]', 'Node-1.Example.com', 'bad_host', ''),
+        port: fc.constantFrom(':8080', ':0', '', ':80a'),
+        tail: fc.constantFrom('', '?sslEnabled=true', '#f', '/p'),
+      })
+      .map((p) => `${p.scheme}://${p.host}${p.port}${p.tail}`);
+    const scan = newEndpointScan();
+    fc.assert(
+      fc.property(fc.oneof(endpoint, fc.string({ maxLength: 30 })), (raw) => {
+        const reason = scanEndpoint(raw, scan);
+        const r = parseEndpoint(raw);
+        if (!r.ok) expect(reason).toBe(r.reason);
+        else {
+          expect(reason).toBeUndefined();
+          expect({ address: addressOf(scan), addressKind: scan.addressKind, port: scan.port, protocol: scan.protocol }).toEqual({
+            address: r.endpoint.address,
+            addressKind: r.endpoint.addressKind,
+            port: r.endpoint.port,
+            protocol: r.endpoint.protocol,
+          });
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('sameAddress compares the scanned address with another in place', () => {
+    const scan = newEndpointScan();
+    scanEndpoint('rest://10.0.0.5:8080', scan);
+    expect(sameAddress(scan, 'highway://10.0.0.5:7070', 10, 18)).toBe(true);
+    expect(sameAddress(scan, 'highway://10.0.0.6:7070', 10, 18)).toBe(false);
+    expect(sameAddress(scan, 'highway://10.0.0.55:7070', 10, 19)).toBe(false);
+    scanEndpoint('rest://[FD00::A]:8080', scan);
+    expect(sameAddress(scan, 'fd00::a', 0, 7)).toBe(true);
   });
 
   it('never guesses HTTP for binary or unknown protocols', () => {

@@ -60,7 +60,7 @@ const QUESTION = 63;
  * else (and anything doubtful) returns undefined and goes through the full parser, so
  * both paths agree on every input the fast one accepts.
  */
-function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
+function scanCommonIPv4(raw: string, out: EndpointScan): boolean {
   const n = raw.length;
   let i = 0;
   let lower = true;
@@ -74,7 +74,7 @@ function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
     if (c >= 48 && c <= 57 && i > 0) continue;
     break;
   }
-  if (i === 0 || i + 2 >= n || raw.charCodeAt(i) !== COLON || raw.charCodeAt(i + 1) !== SLASH || raw.charCodeAt(i + 2) !== SLASH) return undefined;
+  if (i === 0 || i + 2 >= n || raw.charCodeAt(i) !== COLON || raw.charCodeAt(i + 1) !== SLASH || raw.charCodeAt(i + 2) !== SLASH) return false;
   const schemeEnd = i;
   const hostStart = i + 3;
   // Four decimal octets 0-255 without leading zeros, as net.isIPv4 demands.
@@ -82,7 +82,7 @@ function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
   let allZero = true;
   for (let octet = 0; octet < 4; octet++) {
     if (octet > 0) {
-      if (raw.charCodeAt(at) !== DOT) return undefined;
+      if (raw.charCodeAt(at) !== DOT) return false;
       at++;
     }
     const start = at;
@@ -94,10 +94,10 @@ function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
       at++;
     }
     const digits = at - start;
-    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && raw.charCodeAt(start) === 48)) return undefined;
+    if (digits === 0 || digits > 3 || value > 255 || (digits > 1 && raw.charCodeAt(start) === 48)) return false;
     if (value !== 0) allZero = false;
   }
-  if (allZero || raw.charCodeAt(at) !== COLON) return undefined;
+  if (allZero || raw.charCodeAt(at) !== COLON) return false;
   const hostEnd = at++;
   const portStart = at;
   let port = 0;
@@ -108,17 +108,30 @@ function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
     at++;
   }
   const portDigits = at - portStart;
-  if (portDigits === 0 || portDigits > 5 || port < 1 || port > 65535) return undefined;
+  if (portDigits === 0 || portDigits > 5 || port < 1 || port > 65535) return false;
   let ssl = false;
   if (at < n) {
-    if (raw.charCodeAt(at) !== QUESTION) return undefined;
+    if (raw.charCodeAt(at) !== QUESTION) return false;
     const query = raw.slice(at + 1);
     // The full parser ends the query at `#`; leave fragments to it.
-    if (query.includes('#')) return undefined;
+    if (query.includes('#')) return false;
     ssl = SSL_RE.test(query);
   }
   const scheme = lower ? (knownScheme(raw, schemeEnd) ?? raw.slice(0, schemeEnd)) : raw.slice(0, schemeEnd).toLowerCase();
-  return { scheme, address: raw.slice(hostStart, hostEnd), addressKind: 'ipv4', port, protocol: protocolFor(scheme, ssl) };
+  out.source = raw;
+  out.start = hostStart;
+  out.end = hostEnd;
+  out.addressKind = 'ipv4';
+  out.port = port;
+  out.protocol = protocolFor(scheme, ssl);
+  return true;
+}
+
+function parseCommonIPv4(raw: string): ParsedEndpoint | undefined {
+  const scan = newEndpointScan();
+  if (!scanCommonIPv4(raw, scan)) return undefined;
+  const scheme = raw.slice(0, raw.indexOf(':')).toLowerCase();
+  return { scheme, address: addressOf(scan), addressKind: 'ipv4', port: scan.port, protocol: scan.protocol };
 }
 
 // ServiceComb's own transports and the usual HTTP ones: one shared string each, no slice.
@@ -129,12 +142,50 @@ function knownScheme(raw: string, schemeEnd: number): string | undefined {
   return undefined;
 }
 
-/** parseEndpoint without the result wrapper, for the render hot path: the endpoint, or why not. */
-export function parseEndpointOrReason(raw: string): ParsedEndpoint | string {
-  const common = parseCommonIPv4(raw);
-  if (common !== undefined) return common;
+/**
+ * What the render needs of one endpoint, written in place by scanEndpoint so that the
+ * hot path allocates nothing per endpoint: the address is `source` from `start` to
+ * `end` (the raw endpoint itself in the common IPv4 form, else the normalised address).
+ */
+export interface EndpointScan {
+  source: string;
+  start: number;
+  end: number;
+  addressKind: AddressKind;
+  port: number;
+  protocol: IstioProtocol;
+}
+
+export function newEndpointScan(): EndpointScan {
+  return { source: '', start: 0, end: 0, addressKind: 'ipv4', port: 0, protocol: 'TCP' };
+}
+
+/** The address of a scan, as parseEndpoint gives it. */
+export function addressOf(scan: EndpointScan): string {
+  return scan.source.slice(scan.start, scan.end);
+}
+
+/** parseEndpoint for the render hot path: fills `out` and returns undefined, or returns why the endpoint is unusable. */
+export function scanEndpoint(raw: string, out: EndpointScan): string | undefined {
+  if (scanCommonIPv4(raw, out)) return undefined;
   const full = parseEndpointFully(raw);
-  return full.ok ? full.endpoint : full.reason;
+  if (!full.ok) return full.reason;
+  const ep = full.endpoint;
+  out.source = ep.address;
+  out.start = 0;
+  out.end = ep.address.length;
+  out.addressKind = ep.addressKind;
+  out.port = ep.port;
+  out.protocol = ep.protocol;
+  return undefined;
+}
+
+/** True when two scans name the same address (compared in place, without substrings). */
+export function sameAddress(a: EndpointScan, bSource: string, bStart: number, bEnd: number): boolean {
+  const n = a.end - a.start;
+  if (n !== bEnd - bStart) return false;
+  for (let i = 0; i < n; i++) if (a.source.charCodeAt(a.start + i) !== bSource.charCodeAt(bStart + i)) return false;
+  return true;
 }
 
 export function parseEndpoint(raw: string): EndpointResult {

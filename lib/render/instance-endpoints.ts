@@ -4,7 +4,7 @@
 // unit it spoils), and every bad endpoint is named once.
 import type { RenderOptions } from './options.ts';
 import type { Candidate } from './candidates.ts';
-import { parseEndpointOrReason, type IstioProtocol, type ParsedEndpoint } from './endpoint.ts';
+import { newEndpointScan, sameAddress, scanEndpoint, addressOf, type AddressKind, type IstioProtocol, type ParsedEndpoint } from './endpoint.ts';
 
 export interface PublishedInstance {
   candidate: Candidate;
@@ -43,54 +43,75 @@ export function parseInstances(candidates: readonly Candidate[], options: Render
   const publish = options.publishStatuses;
   // Most instances have one port; one array per port number instead of one per instance.
   const singlePorts = new Map<number, readonly number[]>();
-  // Scratch lists, reused for every instance of the service.
+  // Scratch, reused for every endpoint and instance of the service: nothing is allocated
+  // per endpoint, and an address becomes a string only when its instance is published.
   const ports: number[] = [];
   const protocols: IstioProtocol[] = [];
+  const scan = newEndpointScan();
   for (const candidate of candidates) {
     const { instance } = candidate;
     const id = instance.instanceId;
     const status = instance.status ?? 'UP';
     const wanted = publish.includes(status);
-    let primary: ParsedEndpoint | undefined;
+    // The first usable endpoint's address, as its place in `primarySource`.
+    let primaryKind: AddressKind | undefined;
+    let primarySource = '';
+    let primaryStart = 0;
+    let primaryEnd = 0;
     let badReasons: string[] | undefined;
-    ports.length = 0;
-    protocols.length = 0;
-    for (const raw of instance.endpoints ?? []) {
-      const ep = parseEndpointOrReason(raw);
-      if (typeof ep === 'string') {
-        if (!wanted) warnings.push(`instance ${id} (not published, status ${status}): ${ep}`);
-        else if (badReasons === undefined) badReasons = [ep];
-        else if (!badReasons.includes(ep)) badReasons.push(ep);
+    let count = 0;
+    const endpoints = instance.endpoints ?? [];
+    for (let e = 0; e < endpoints.length; e++) {
+      const raw = endpoints[e] as string;
+      const reason = scanEndpoint(raw, scan);
+      if (reason !== undefined) {
+        if (!wanted) warnings.push(`instance ${id} (not published, status ${status}): ${reason}`);
+        else if (badReasons === undefined) badReasons = [reason];
+        else if (!badReasons.includes(reason)) badReasons.push(reason);
         continue;
       }
-      if (primary === undefined) primary = ep;
-      else if (ep.address !== primary.address) {
-        warnings.push(`instance ${id}: endpoint ${raw} is on ${ep.address}, not on the instance's first address ${primary.address}; a WorkloadEntry has one address, so it is not published`);
+      if (primaryKind === undefined) {
+        primaryKind = scan.addressKind;
+        primarySource = scan.source;
+        primaryStart = scan.start;
+        primaryEnd = scan.end;
+      } else if (!sameAddress(scan, primarySource, primaryStart, primaryEnd)) {
+        const primary = primarySource.slice(primaryStart, primaryEnd);
+        warnings.push(`instance ${id}: endpoint ${raw} is on ${addressOf(scan)}, not on the instance's first address ${primary}; a WorkloadEntry has one address, so it is not published`);
         continue;
       }
-      const at = ports.indexOf(ep.port);
+      const port = scan.port;
+      const protocol = scan.protocol;
+      let at = -1;
+      for (let k = 0; k < count; k++) {
+        if (ports[k] === port) {
+          at = k;
+          break;
+        }
+      }
       if (at >= 0) {
-        if (protocols[at] !== ep.protocol) warnings.push(`instance ${id}: port ${ep.port} is registered as ${protocols[at]} and as ${ep.protocol}; kept ${protocols[at]}`);
+        if (protocols[at] !== protocol) warnings.push(`instance ${id}: port ${port} is registered as ${protocols[at]} and as ${protocol}; kept ${protocols[at]}`);
         continue;
       }
-      ports.push(ep.port);
-      protocols.push(ep.protocol);
-      const serviceProtocol = servicePorts.get(ep.port);
-      if (serviceProtocol === undefined) servicePorts.set(ep.port, ep.protocol);
-      else if (serviceProtocol !== ep.protocol) (conflictingPorts ??= new Set()).add(ep.port);
+      ports[count] = port;
+      protocols[count] = protocol;
+      count++;
+      const serviceProtocol = servicePorts.get(port);
+      if (serviceProtocol === undefined) servicePorts.set(port, protocol);
+      else if (serviceProtocol !== protocol) (conflictingPorts ??= new Set()).add(port);
     }
     if (!wanted) continue;
     if (badReasons !== undefined) {
       (skippedInstances ??= []).push({ instanceId: id, reason: badReasons.join('; ') });
       continue;
     }
-    if (primary === undefined) {
+    if (primaryKind === undefined) {
       warnings.push(`instance ${id} has no endpoints; nothing to route to, so it is not published`);
       continue;
     }
     let own: readonly number[];
     let signature: string | number;
-    if (ports.length === 1) {
+    if (count === 1) {
       const port = ports[0] as number;
       signature = port;
       let shared = singlePorts.get(port);
@@ -99,11 +120,17 @@ export function parseInstances(candidates: readonly Candidate[], options: Render
         singlePorts.set(port, shared);
       }
       own = shared;
+    } else if (count === 2) {
+      // The usual multi-port instance (rest + highway): ordered by hand, no sort.
+      const a = ports[0] as number;
+      const b = ports[1] as number;
+      own = a < b ? [a, b] : [b, a];
+      signature = `${own[0]},${own[1]}`;
     } else {
-      own = ports.slice().sort((a, b) => a - b);
+      own = ports.slice(0, count).sort((a, b) => a - b);
       signature = own.join(',');
     }
-    published.push({ candidate, address: primary.address, addressKind: primary.addressKind, ports: own, signature });
+    published.push({ candidate, address: primarySource.slice(primaryStart, primaryEnd), addressKind: primaryKind, ports: own, signature });
   }
 
   for (const port of conflictingPorts ?? []) {

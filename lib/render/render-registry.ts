@@ -2,7 +2,7 @@
 // may not claim one host (hosts fold case, as DNS does) or one object name.
 import type { ServiceDetail } from '../model/registry.ts';
 import type { IstioObject } from '../model/istio.ts';
-import { groupServices, type ServiceGroup } from './service-group.ts';
+import { byKey, groupServicesInListingOrder, type ServiceGroup } from './service-group.ts';
 import { renderService, type RenderedService, type SkippedService } from './render-service.ts';
 import type { RenderOptions } from './options.ts';
 
@@ -49,11 +49,14 @@ function dropClashes(services: RenderedService[], skipped: SkippedService[], wha
 }
 
 export function renderRegistry(details: readonly ServiceDetail[], options: RenderOptions): RegistryRender {
+  // Rendered in listing order (memory order, see groupServicesInListingOrder), then put
+  // in key order, so everything below sees the groups exactly as groupServices lists them.
+  const rendered = groupServicesInListingOrder(details).map((group) => ({ key: group.key, group, result: renderService(group, options) }));
+  rendered.sort(byKey);
   const skipped: SkippedService[] = [];
   let services: RenderedService[] = [];
   const groups = new Map<string, ServiceGroup>();
-  for (const group of groupServices(details)) {
-    const result = renderService(group, options);
+  for (const { group, result } of rendered) {
     groups.set(group.key, group);
     if (result.ok) services.push(result.service);
     else skipped.push(result.skipped);

@@ -112,7 +112,7 @@ describe('EksTokenSource', () => {
         credentialCalls++;
         return CREDENTIALS;
       },
-      now: () => now,
+      clock: { now: () => now },
     });
     const first = await source.getToken();
     expect(first).toBe(tokenByHand({ cluster: 'my-cluster', region: 'us-east-1' }).token);
@@ -128,7 +128,7 @@ describe('EksTokenSource', () => {
   });
 
   it('signs once for concurrent callers', async () => {
-    const source = new EksTokenSource({ clusterName: 'c', region: 'us-east-1', credentials: CREDENTIALS, now: () => SIGNED_AT.getTime() });
+    const source = new EksTokenSource({ clusterName: 'c', region: 'us-east-1', credentials: CREDENTIALS, clock: { now: () => SIGNED_AT.getTime() } });
     const tokens = await Promise.all(Array.from({ length: 5 }, () => source.getToken()));
     expect(new Set(tokens).size).toBe(1);
     expect(source.issued).toBe(1);

@@ -5,6 +5,7 @@
 // 15 minutes from its signing time; we renew one a minute before that.
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export const EKS_TOKEN_PREFIX = 'k8s-aws-v1.';
 export const CLUSTER_ID_HEADER = 'x-k8s-aws-id';
@@ -88,20 +89,20 @@ export interface EksTokenSourceOptions {
   clusterName: string;
   region: string;
   credentials: CredentialSource;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 /** Hands out a cached token and signs a new one shortly before the old one expires. */
 export class EksTokenSource {
   readonly #options: EksTokenSourceOptions;
-  readonly #now: () => number;
+  readonly #clock: Pick<Clock, 'now'>;
   #current: EksToken | undefined;
   #pending: Promise<EksToken> | undefined;
   #issued = 0;
 
   constructor(options: EksTokenSourceOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   /** how many tokens were signed so far */
@@ -111,9 +112,9 @@ export class EksTokenSource {
 
   async getToken(): Promise<string> {
     const current = this.#current;
-    if (current !== undefined && this.#now() < current.expiresAt - RENEW_BEFORE_MS) return current.token;
+    if (current !== undefined && this.#clock.now() < current.expiresAt - RENEW_BEFORE_MS) return current.token;
     // Concurrent callers share one signing.
-    this.#pending ??= createEksToken({ ...this.#options, signingDate: new Date(this.#now()) }).then(
+    this.#pending ??= createEksToken({ ...this.#options, signingDate: new Date(this.#clock.now()) }).then(
       (token) => {
         this.#current = token;
         this.#issued++;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { Clock } from '../time/clock.ts';
 import { EksTokenSource, type CredentialSource } from './eks-token.ts';
 
 export type ClusterAccessMode = 'kubeconfig' | 'in-cluster' | 'eks' | 'none';
@@ -33,7 +34,8 @@ export interface ClusterAccessDeps {
   /** AWS credentials for EKS; default the SDK's provider chain (Lambda role, env, profile…) */
   credentials?: CredentialSource;
   describeCluster?: (clusterName: string, region: string) => Promise<{ endpoint: string; caData: string }>;
-  now?: () => number;
+  /** when EKS tokens are signed and renewed; default the system clock */
+  clock?: Pick<Clock, 'now'>;
   /** tests only: reach a plain-HTTP endpoint */
   insecureSkipTlsVerify?: boolean;
   /** where the service account files are mounted (tests); default '' (the real paths) */
@@ -120,7 +122,7 @@ async function fromEks(eks: EksAccessSettings | undefined, deps: ClusterAccessDe
     clusterName: eks.clusterName,
     region: eks.region,
     credentials: deps.credentials ?? fromNodeProviderChain(),
-    ...(deps.now === undefined ? {} : { now: deps.now }),
+    ...(deps.clock === undefined ? {} : { clock: deps.clock }),
   });
   const kc = new KubeConfig();
   kc.loadFromOptions({

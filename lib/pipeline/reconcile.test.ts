@@ -208,7 +208,7 @@ describe('runResync', () => {
     const edited = firstWorkloadEntry();
     editAddress(edited);
     // State rebuilt from scratch (e.g. a new table): no generation to compare.
-    p.state = createMemoryStateStore({ now: p.clock.now });
+    p.state = createMemoryStateStore({ clock: p.clock });
 
     const metadataOnly = await runResync(p, 'metadata');
     expect(metadataOnly.edited).toBe(0);

@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { camelKind, CREATABLE_KINDS, MATCH_GROUP } from '../governance/kinds.ts';
 import { Codes, SimError } from './sim-error.ts';
+import type { Clock } from '../time/clock.ts';
 import type { JsonObject } from './store.ts';
 
 interface StoredRule {
@@ -106,10 +107,10 @@ export interface ListFilter {
 
 export class GovernanceStore {
   readonly #tenants = new Map<string, Map<string, StoredRule>>();
-  readonly #now: () => number;
+  readonly #clock: Pick<Clock, 'now'>;
 
-  constructor(now: () => number) {
-    this.#now = now;
+  constructor(clock: Pick<Clock, 'now'>) {
+    this.#clock = clock;
   }
 
   #rules(tenant: string): Map<string, StoredRule> {
@@ -122,7 +123,7 @@ export class GovernanceStore {
   }
 
   #seconds(): number {
-    return Math.floor(this.#now() / 1000);
+    return Math.floor(this.#clock.now() / 1000);
   }
 
   /** The Policy JSON (pkg/gov): the kind is the one asked for, as transform() sets it. */

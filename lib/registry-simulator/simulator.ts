@@ -5,7 +5,8 @@
 // Defaults are the real server's: heartbeat interval raised to >= 5 s and times to >= 3
 // (so a push instance expires after interval × (times+1) s), pings every 30 s, a 120 s
 // read deadline. Tests lower them through `heartbeat`, `watch` and `dependencyDelayMs`;
-// `now` replaces the clock and `sweepExpired()` runs the expiry check at once.
+// `clock` replaces what leases, tokens and rule times are read from, and `sweepExpired()`
+// runs the expiry check at once.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +20,7 @@ import { createApiHandler, tenantOf, WATCHER_PATH } from './http-api.ts';
 import { Codes, SimError } from './sim-error.ts';
 import { RegistryStore, tenantKey, type JsonObject, type Scope } from './store.ts';
 import { WatchHub } from './watch-hub.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export type { Scope, FaultSpec, AuthOptions };
 
@@ -49,8 +51,8 @@ export interface RegistrySimulatorOptions {
   selfRegister?: boolean;
   /** a govern dump to load at start, into domain/project default (with `governance`: rules too) */
   seed?: unknown;
-  /** the clock (ms); default Date.now */
-  now?: () => number;
+  /** what leases, tokens and rule times are read from (default the system clock); timers and delays stay real */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface RegisterInstanceOptions {
@@ -120,14 +122,14 @@ function isObject(value: unknown): value is JsonObject {
 }
 
 export async function startRegistrySimulator(options: RegistrySimulatorOptions = {}): Promise<RegistrySimulator> {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   let faults: ActiveFaults = noFaults();
   let requests = 0;
   let restarts = 0;
   const traffic = new Map<string, RouteTraffic>();
   const hubRef: { hub?: WatchHub } = {};
   const store = new RegistryStore({
-    now,
+    clock,
     minHeartbeatInterval: options.heartbeat?.minInterval ?? 5,
     minHeartbeatTimes: options.heartbeat?.minTimes ?? 3,
     dependencyDelayMs: options.dependencyDelayMs ?? 100,
@@ -140,8 +142,8 @@ export async function startRegistrySimulator(options: RegistrySimulatorOptions =
     faults: () => faults,
   });
   hubRef.hub = hub;
-  const auth = options.auth === undefined ? undefined : new TokenAuthority(options.auth, now);
-  const governance = new GovernanceStore(now);
+  const auth = options.auth === undefined ? undefined : new TokenAuthority(options.auth, clock);
+  const governance = new GovernanceStore(clock);
 
   const handler = createApiHandler({
     store,

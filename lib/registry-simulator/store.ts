@@ -11,6 +11,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { DependencyIndex } from './dependency-index.ts';
 import { parseDependencyRequest, type DependencyKey } from './dependency-rules.ts';
 import { Codes, SimError } from './sim-error.ts';
+import type { Clock } from '../time/clock.ts';
 
 export interface Scope {
   domain?: string;
@@ -30,7 +31,7 @@ export interface StoreEvent {
 }
 
 export interface StoreOptions {
-  now: () => number;
+  clock: Pick<Clock, 'now'>;
   /** the server raises a push heartbeat interval to at least this (seconds; default 5) */
   minHeartbeatInterval: number;
   /** and the missed-heartbeat count to at least this (default 3) */
@@ -151,7 +152,7 @@ export class RegistryStore {
   }
 
   #seconds(): string {
-    return String(Math.floor(this.#options.now() / 1000));
+    return String(Math.floor(this.#options.clock.now() / 1000));
   }
 
   // ---------------------------------------------------------------- services
@@ -303,7 +304,7 @@ export class RegistryStore {
         if (owner !== serviceId) throw invalid(`instanceId ${requestedId} belongs to another service`);
         // re-registering an existing instance renews it; no duplicate, no event
         const existing = r.instances.get(requestedId) as InstanceRecord;
-        existing.lastBeat = this.#options.now();
+        existing.lastBeat = this.#options.clock.now();
         return requestedId;
       }
     }
@@ -311,7 +312,7 @@ export class RegistryStore {
     const ts = this.#seconds();
     const fields = { instanceId, serviceId, version: r.version, hostName, endpoints, status, properties, healthCheck, timestamp: ts, modTimestamp: ts };
     const instance = omitEmpty(Object.assign({}, fields, body, fields));
-    r.instances.set(instanceId, { instance, lastBeat: this.#options.now(), ttlMs });
+    r.instances.set(instanceId, { instance, lastBeat: this.#options.clock.now(), ttlMs });
     t.instanceOwner.set(instanceId, serviceId);
     this.#emit(t, r, 'CREATE', instance);
     return instanceId;
@@ -324,7 +325,7 @@ export class RegistryStore {
 
   heartbeat(tenant: string, serviceId: string, instanceId: string): void {
     const t = this.#tenant(tenant);
-    this.#instance(this.#service(t, serviceId), instanceId).lastBeat = this.#options.now();
+    this.#instance(this.#service(t, serviceId), instanceId).lastBeat = this.#options.clock.now();
   }
 
   setStatus(tenant: string, serviceId: string, instanceId: string, status: string | undefined): void {
@@ -371,7 +372,7 @@ export class RegistryStore {
 
   /** Deletes every push-mode instance whose lease ran out; returns how many. */
   sweepExpired(): number {
-    const now = this.#options.now();
+    const now = this.#options.clock.now();
     let expired = 0;
     for (const t of this.#tenants.values()) {
       for (const r of t.services.values()) {

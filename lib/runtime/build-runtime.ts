@@ -50,23 +50,23 @@ export async function createCluster(config: Sc2meshConfig, logger: Logger): Prom
   return { cluster, description: access.description, access };
 }
 
-export async function createState(config: Sc2meshConfig, logger: Logger): Promise<{ state: StateStore; close: () => Promise<void> }> {
+export async function createState(config: Sc2meshConfig, logger: Logger, clock: Pick<Clock, 'now'> = systemClock): Promise<{ state: StateStore; close: () => Promise<void> }> {
   if (config.state.table !== '') {
     const client = new DynamoDBClient({
       ...(config.state.region === '' ? {} : { region: config.state.region }),
       ...(config.state.endpoint === '' ? {} : { endpoint: config.state.endpoint }),
     });
-    return { state: createDynamoStateStore({ client, tableName: config.state.table, logger }), close: async () => client.destroy() };
+    return { state: createDynamoStateStore({ client, tableName: config.state.table, logger, clock }), close: async () => client.destroy() };
   }
   const embedded = await startEmbeddedDynalite({ tableName: EMBEDDED_TABLE, path: config.state.dir });
-  return { state: createDynamoStateStore({ client: embedded.client, tableName: embedded.tableName, logger }), close: () => embedded.close() };
+  return { state: createDynamoStateStore({ client: embedded.client, tableName: embedded.tableName, logger, clock }), close: () => embedded.close() };
 }
 
 export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Logger; clock?: Pick<Clock, 'now'> } = {}): Promise<Runtime> {
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const client = await createRegistryClient(config, logger);
   const { cluster, description } = await createCluster(config, logger);
-  const state = await createState(config, logger);
+  const state = await createState(config, logger, options.clock);
   return {
     config,
     client,

@@ -31,8 +31,8 @@ describe('AddressPool', () => {
 
   it('probes an open address only when no address takes calls', () => {
     let t = 0;
-    const now = (): number => t;
-    const single = new AddressPool(['http://a:1'], { failureThreshold: 1, coolDownMs: 10_000, probeIntervalMs: 500, now });
+    const clock = { now: (): number => t };
+    const single = new AddressPool(['http://a:1'], { failureThreshold: 1, coolDownMs: 10_000, probeIntervalMs: 500, clock });
     single.failure('http://a:1');
     expect(single.acquire()).toBeUndefined();
     t = 500;
@@ -42,7 +42,7 @@ describe('AddressPool', () => {
     single.success('http://a:1');
     expect(single.states()[0]?.state).toBe('closed');
 
-    const pair = new AddressPool(['http://a:1', 'http://b:1'], { failureThreshold: 1, coolDownMs: 10_000, probeIntervalMs: 500, now });
+    const pair = new AddressPool(['http://a:1', 'http://b:1'], { failureThreshold: 1, coolDownMs: 10_000, probeIntervalMs: 500, clock });
     pair.failure('http://a:1');
     t += 1_000;
     // b answers, so a keeps its whole cool-down

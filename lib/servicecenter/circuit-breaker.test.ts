@@ -4,7 +4,7 @@ import { CircuitBreaker } from './circuit-breaker.ts';
 describe('CircuitBreaker', () => {
   function make(): { breaker: CircuitBreaker; advance: (ms: number) => void } {
     let t = 0;
-    return { breaker: new CircuitBreaker({ failureThreshold: 3, coolDownMs: 1_000, now: () => t }), advance: (ms) => (t += ms) };
+    return { breaker: new CircuitBreaker({ failureThreshold: 3, coolDownMs: 1_000, clock: { now: () => t } }), advance: (ms) => (t += ms) };
   }
 
   it('opens after the threshold of consecutive failures', () => {
@@ -50,7 +50,7 @@ describe('CircuitBreaker', () => {
 
   it('can be probed while open, once per probe interval after its last failure', () => {
     let t = 0;
-    const breaker = new CircuitBreaker({ failureThreshold: 3, coolDownMs: 10_000, probeIntervalMs: 500, now: () => t });
+    const breaker = new CircuitBreaker({ failureThreshold: 3, coolDownMs: 10_000, probeIntervalMs: 500, clock: { now: () => t } });
     expect(breaker.tryProbe()).toBe(false);
     for (let i = 0; i < 3; i++) breaker.onFailure();
     t = 499;
@@ -71,7 +71,7 @@ describe('CircuitBreaker', () => {
 
   it('caps the probe interval at the cool-down', () => {
     let t = 0;
-    const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 100, probeIntervalMs: 5_000, now: () => t });
+    const breaker = new CircuitBreaker({ failureThreshold: 1, coolDownMs: 100, probeIntervalMs: 5_000, clock: { now: () => t } });
     breaker.onFailure();
     t = 100;
     expect(breaker.tryProbe()).toBe(true);

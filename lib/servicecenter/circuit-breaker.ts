@@ -8,6 +8,7 @@
 // answers, but with a single address (or all of them down) there is nowhere to fail over,
 // and refusing every call for the whole cool-down would leave the client blind for it
 // after a registry restart of a second or two.
+import { systemClock, type Clock } from '../time/clock.ts';
 
 export type BreakerState = 'closed' | 'open' | 'half-open';
 
@@ -16,16 +17,16 @@ export interface CircuitBreakerOptions {
   coolDownMs: number;
   /** while open, the shortest time between the last failure and a probe (capped by coolDownMs; default 500) */
   probeIntervalMs?: number;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
-export const DEFAULT_BREAKER: Required<Omit<CircuitBreakerOptions, 'now'>> = { failureThreshold: 3, coolDownMs: 10_000, probeIntervalMs: 500 };
+export const DEFAULT_BREAKER: Required<Omit<CircuitBreakerOptions, 'clock'>> = { failureThreshold: 3, coolDownMs: 10_000, probeIntervalMs: 500 };
 
 export class CircuitBreaker {
   readonly #threshold: number;
   readonly #coolDownMs: number;
   readonly #probeIntervalMs: number;
-  readonly #now: () => number;
+  readonly #clock: Pick<Clock, 'now'>;
   #failures = 0;
   #openedAt: number | undefined;
   #trialInFlight = false;
@@ -38,12 +39,12 @@ export class CircuitBreaker {
     this.#threshold = options.failureThreshold;
     this.#coolDownMs = options.coolDownMs;
     this.#probeIntervalMs = Math.min(probe, options.coolDownMs);
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get state(): BreakerState {
     if (this.#openedAt === undefined) return 'closed';
-    return this.#now() - this.#openedAt >= this.#coolDownMs ? 'half-open' : 'open';
+    return this.#clock.now() - this.#openedAt >= this.#coolDownMs ? 'half-open' : 'open';
   }
 
   get consecutiveFailures(): number {
@@ -72,7 +73,7 @@ export class CircuitBreaker {
    */
   tryProbe(): boolean {
     if (this.#openedAt === undefined || this.#trialInFlight) return false;
-    if (this.#now() - this.#openedAt < this.#probeIntervalMs) return false;
+    if (this.#clock.now() - this.#openedAt < this.#probeIntervalMs) return false;
     this.#trialInFlight = true;
     return true;
   }
@@ -86,7 +87,7 @@ export class CircuitBreaker {
   onFailure(): void {
     this.#trialInFlight = false;
     this.#failures++;
-    if (this.#openedAt !== undefined || this.#failures >= this.#threshold) this.#openedAt = this.#now();
+    if (this.#openedAt !== undefined || this.#failures >= this.#threshold) this.#openedAt = this.#clock.now();
   }
 
   /** Releases a half-open trial whose request ended without a verdict (e.g. cancelled). */

@@ -38,7 +38,7 @@ describe('OutageLog', () => {
   it('says it once, then at a slowing rate with the failures since the last line, then once when it is back', () => {
     let t = 0;
     const { lines, stream } = captured();
-    const log = new OutageLog({ logger: createLogger({ level: 'info', destination: stream }), firstRepeatMs: 1_000, maxRepeatMs: 4_000, now: () => t });
+    const log = new OutageLog({ logger: createLogger({ level: 'info', destination: stream }), firstRepeatMs: 1_000, maxRepeatMs: 4_000, clock: { now: () => t } });
     const cause = unreachableCause(refused);
     if (cause === undefined) throw new Error('expected a cause');
     // 24 apps and a listing failing every 100 ms, for 20 s
@@ -66,7 +66,7 @@ describe('OutageLog', () => {
   it('starts a new account after the registry came back', () => {
     let t = 0;
     const { lines, stream } = captured();
-    const log = new OutageLog({ logger: createLogger({ level: 'info', destination: stream }), now: () => t });
+    const log = new OutageLog({ logger: createLogger({ level: 'info', destination: stream }), clock: { now: () => t } });
     log.recovered();
     expect(lines).toEqual([]);
     log.failure('listing', { address: A, cause: 'ETIMEDOUT' });

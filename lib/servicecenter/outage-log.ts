@@ -4,6 +4,7 @@
 // goes away (naming the address and the cause), then lines at a slowing rate counting the
 // failures since the last one, and one line when it answers again.
 import type { Logger } from '../log.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { RegistryError, RegistryUnavailableError, TransportError } from './errors.ts';
 
 export interface OutageLogOptions {
@@ -12,7 +13,7 @@ export interface OutageLogOptions {
   firstRepeatMs?: number;
   /** the longest wait between reminders (default 10 min) */
   maxRepeatMs?: number;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 /** Why a registry operation failed, when the reason is that the registry could not be reached. */
@@ -49,7 +50,7 @@ export class OutageLog {
   readonly #logger: Logger;
   readonly #firstRepeatMs: number;
   readonly #maxRepeatMs: number;
-  readonly #now: () => number;
+  readonly #clock: Pick<Clock, 'now'>;
   #downSince: number | undefined;
   #lastLineAt = 0;
   #nextGapMs = 0;
@@ -61,7 +62,7 @@ export class OutageLog {
     this.#logger = options.logger;
     this.#firstRepeatMs = options.firstRepeatMs ?? 30_000;
     this.#maxRepeatMs = Math.max(this.#firstRepeatMs, options.maxRepeatMs ?? 600_000);
-    this.#now = options.now ?? Date.now;
+    this.#clock = options.clock ?? systemClock;
   }
 
   get down(): boolean {
@@ -70,7 +71,7 @@ export class OutageLog {
 
   /** One operation (`what`: a listing, an app's socket, a find) could not reach the registry. */
   failure(what: string, unreachable: Unreachable): void {
-    const now = this.#now();
+    const now = this.#clock.now();
     // a refusal by the breakers names no address and no network cause: keep those of the
     // failure that opened them
     if (unreachable.address !== undefined || this.#last === undefined) this.#last = unreachable;
@@ -96,7 +97,7 @@ export class OutageLog {
   /** The registry answered: ends an outage, if there was one. */
   recovered(address?: string): void {
     if (this.#downSince === undefined) return;
-    const now = this.#now();
+    const now = this.#clock.now();
     this.#logger.info(
       { address: address ?? this.#last?.address, downForMs: now - this.#downSince, failures: this.#total },
       `registry reachable again after ${Math.round((now - this.#downSince) / 100) / 10} s`,

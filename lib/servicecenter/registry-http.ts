@@ -38,7 +38,7 @@ export interface RegistryConnectionOptions {
   /** per attempt (default 10 000 ms) */
   timeoutMs?: number;
   retry?: Partial<RetryOptions>;
-  breaker?: Partial<Omit<CircuitBreakerOptions, 'now'>>;
+  breaker?: Partial<Omit<CircuitBreakerOptions, 'clock'>>;
   transport?: HttpTransport;
   logger?: Logger;
   /** injectable jitter source */

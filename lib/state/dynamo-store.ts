@@ -6,6 +6,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { createTableClient } from './dynamo-client.ts';
 import { createServiceRecords } from './service-records.ts';
 import { createCycleRecord } from './cycle-record.ts';
@@ -21,21 +22,21 @@ export interface DynamoStateStoreOptions {
   /** where corrupt items are reported (besides being returned); default: a warning on `logger` */
   onCorrupt?: (item: CorruptItem) => void;
   logger?: Logger;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 export function createDynamoStateStore(options: DynamoStateStoreOptions): StateStore {
   const table = createTableClient(options.client, options.tableName);
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
   const report = (item: CorruptItem): void => {
     if (options.onCorrupt !== undefined) options.onCorrupt(item);
     else logger.warn({ pk: item.pk, sk: item.sk, field: item.field }, `corrupt state item skipped: ${item.message}`);
   };
   return {
-    ...createServiceRecords({ table, now, logger, report }),
-    ...createCycleRecord({ table, now, report }),
-    ...createRunLog({ table, now, retentionMs: options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS, report }),
+    ...createServiceRecords({ table, clock, logger, report }),
+    ...createCycleRecord({ table, clock, report }),
+    ...createRunLog({ table, clock, retentionMs: options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS, report }),
     metrics: table.metrics,
     resetMetrics: () => table.resetMetrics(),
   };

@@ -8,7 +8,7 @@ import { DEFAULT_DEBOUNCE_CONFIG as config } from '../debounce/config.ts';
 import { onEvents, type Cycle } from '../debounce/cycle.ts';
 
 stateStoreContract('memory', async ({ clock, reported }) => {
-  const store = createMemoryStateStore({ now: clock, onCorrupt: reported });
+  const store = createMemoryStateStore({ clock, onCorrupt: reported });
   return {
     store,
     corrupt: async (kind, key, version) => store.injectCorrupt(kind, key, version),
@@ -35,7 +35,7 @@ describe('memory store', () => {
 
   it('drops expired run records as it records new ones', async () => {
     let now = 10 * 86_400_000;
-    const store = createMemoryStateStore({ now: () => now, runRetentionMs: 1000 });
+    const store = createMemoryStateStore({ clock: { now: () => now }, runRetentionMs: 1000 });
     await store.recordRun({ id: 'old', kind: 'sync', startedAt: now, finishedAt: now, outcome: 'ok', counts: {} });
     now += 5000;
     await store.recordRun({ id: 'new', kind: 'sync', startedAt: now, finishedAt: now, outcome: 'ok', counts: {} });

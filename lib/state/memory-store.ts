@@ -8,6 +8,7 @@
 import type { Cycle } from '../debounce/cycle.ts';
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
 import { ValidationError } from '../model/validation.ts';
 import { chunkItems, newObjectsRef, validateRunRecord, validateServiceRecord } from './items.ts';
 import { DEFAULT_RUN_RETENTION_MS, isFullState, sameContent, sameObjects, storedRun } from './record-rules.ts';
@@ -30,7 +31,7 @@ export interface MemoryStateStoreOptions {
   runRetentionMs?: number;
   onCorrupt?: (item: CorruptItem) => void;
   logger?: Logger;
-  now?: () => number;
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface MemoryStateStore extends StateStore {
@@ -51,7 +52,7 @@ function summaryOf(state: ServiceState): ServiceSummary {
 }
 
 export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): MemoryStateStore {
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const retention = options.runRetentionMs ?? DEFAULT_RUN_RETENTION_MS;
   const logger = options.logger ?? silentLogger;
   const services = new Map<string, Slot<ServiceState>>();
@@ -180,7 +181,7 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): M
       metrics.writes++;
       const stored = storedRun(copy(run), retention);
       // What DynamoDB's TTL would have removed by now, so memory stays bounded.
-      const nowSeconds = Math.floor(now() / 1000);
+      const nowSeconds = Math.floor(clock.now() / 1000);
       runs = runs.filter((r) => r.expiresAt > nowSeconds && !(r.startedAt === stored.startedAt && r.id === stored.id));
       runs.push(stored);
       return copy(stored);
@@ -188,7 +189,7 @@ export function createMemoryStateStore(options: MemoryStateStoreOptions = {}): M
 
     async recentRuns(limit = 20) {
       metrics.reads++;
-      const nowSeconds = Math.floor(now() / 1000);
+      const nowSeconds = Math.floor(clock.now() / 1000);
       // The DynamoDB sort key is `<startedAt>#<id>`: newest first, ties by id descending.
       const order = (r: StoredRunRecord): string => `${String(r.startedAt).padStart(13, '0')}#${r.id}`;
       return runs

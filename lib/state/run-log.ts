@@ -1,6 +1,7 @@
 // Run records for `sc2mesh status`, newest first. They expire through DynamoDB's TTL;
 // dynalite has none, so a listing also leaves out what has expired, and in local mode the
 // records simply stay (a handful a minute, small).
+import type { Clock } from '../time/clock.ts';
 import type { TableClient } from './dynamo-client.ts';
 import { partitionQuery } from './dynamo-client.ts';
 import { runFromItem, runToItem, validateRunRecord } from './items.ts';
@@ -8,7 +9,7 @@ import { storedRun } from './record-rules.ts';
 import { PARTITION } from './table.ts';
 import type { CorruptItem, StateStore, StoredRunRecord } from './state-store.ts';
 
-export function createRunLog(deps: { table: TableClient; now: () => number; retentionMs: number; report: (item: CorruptItem) => void }): Pick<StateStore, 'recordRun' | 'recentRuns'> {
+export function createRunLog(deps: { table: TableClient; clock: Pick<Clock, 'now'>; retentionMs: number; report: (item: CorruptItem) => void }): Pick<StateStore, 'recordRun' | 'recentRuns'> {
   return {
     async recordRun(run) {
       validateRunRecord(run);
@@ -18,7 +19,7 @@ export function createRunLog(deps: { table: TableClient; now: () => number; rete
     },
 
     async recentRuns(limit = 20) {
-      const nowSeconds = Math.floor(deps.now() / 1000);
+      const nowSeconds = Math.floor(deps.clock.now() / 1000);
       const runs: StoredRunRecord[] = [];
       let start: Record<string, unknown> | undefined;
       do {

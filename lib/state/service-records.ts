@@ -12,6 +12,7 @@
 // the pointer to what must go, until nothing is left.
 import type { Logger } from '../log.ts';
 import { ValidationError } from '../model/validation.ts';
+import type { Clock } from '../time/clock.ts';
 import type { TableClient } from './dynamo-client.ts';
 import {
   chunkFromItem,
@@ -50,7 +51,7 @@ export const DELETING_HASH = 'deleting';
 
 export interface ServiceRecordsDeps {
   table: TableClient;
-  now: () => number;
+  clock: Pick<Clock, 'now'>;
   logger: Logger;
   report: (item: CorruptItem) => void;
 }
@@ -63,7 +64,7 @@ export type ServiceRecords = Pick<
 const key = (pk: string, sk: string): Item => ({ [PK]: pk, [SK]: sk });
 const stale = (serviceKey: string, version: number | undefined): StaleStateError => new StaleStateError(`${PARTITION.service}/${serviceKey}`, version);
 
-export function createServiceRecords({ table, now, logger, report }: ServiceRecordsDeps): ServiceRecords {
+export function createServiceRecords({ table, clock, logger, report }: ServiceRecordsDeps): ServiceRecords {
   const chunkKeys = (s: ServiceSummary): Item[] =>
     Array.from({ length: s.objectsChunks }, (_, c) => key(PARTITION.objects, chunkSortKey(s.serviceKey, s.objectsRef, c)));
 
@@ -195,7 +196,7 @@ export function createServiceRecords({ table, now, logger, report }: ServiceReco
     let newChunks: Item[] = [];
     if (!reuse && Object.keys(next.objects).length > 0) {
       objectsRef = newObjectsRef(version);
-      newChunks = chunkItems(next.serviceKey, objectsRef, next.objects, now());
+      newChunks = chunkItems(next.serviceKey, objectsRef, next.objects, clock.now());
       await table.batchWrite(newChunks.map((Item) => ({ PutRequest: { Item } })));
     }
     const objectsChunks = reuse ? full.objectsChunks : newChunks.length;
@@ -225,7 +226,7 @@ export function createServiceRecords({ table, now, logger, report }: ServiceReco
     let version = previous.version;
     const holdsObjects = !isFullState(previous) || previous.objectsChunks > 0 || (await objectItemsOf(serviceKey)).length > 0;
     if (holdsObjects) {
-      const lastPushAt = isFullState(previous) ? previous.lastPushAt : now();
+      const lastPushAt = isFullState(previous) ? previous.lastPushAt : clock.now();
       const release = summaryToItem({ serviceKey, objectsHash: DELETING_HASH, objects: {}, lastPushAt }, { version: version + 1, objectsRef: '', objectsChunks: 0 });
       if (!(await table.conditionalPut(release, version))) throw stale(serviceKey, previous.version);
       version++;
@@ -237,7 +238,7 @@ export function createServiceRecords({ table, now, logger, report }: ServiceReco
   }
 
   async function importServices(records: readonly ServiceRecord[]): Promise<number> {
-    const writtenAt = now();
+    const writtenAt = clock.now();
     const requests: { PutRequest: { Item: Item } }[] = [];
     for (const record of records) {
       validateServiceRecord(record);

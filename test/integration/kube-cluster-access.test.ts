@@ -97,7 +97,7 @@ describe('EKS mode', () => {
       { mode: 'eks', eks: { clusterName: 'prod-cluster', region: 'eu-west-1' } },
       {
         credentials: CREDENTIALS,
-        now: () => now,
+        clock: { now: () => now },
         insecureSkipTlsVerify: true,
         describeCluster: async (name, region) => {
           described.push(`${name}@${region}`);

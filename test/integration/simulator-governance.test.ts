@@ -42,7 +42,7 @@ const seeded = {
 };
 
 beforeAll(async () => {
-  sim = await startRegistrySimulator({ seed: seeded, now: () => 1_700_000_000_000 });
+  sim = await startRegistrySimulator({ seed: seeded, clock: { now: () => 1_700_000_000_000 } });
 });
 
 afterAll(async () => {

@@ -220,7 +220,7 @@ describe('watch: restarts and faults', () => {
 describe('heartbeat expiry', () => {
   it('raises interval and times to the server minimums and announces expiry as DELETE (controllable clock)', async () => {
     let now = 1_000_000;
-    const sim = await start({ now: () => now, dependencyDelayMs: 0, heartbeat: { sweepIntervalMs: 60_000 } });
+    const sim = await start({ clock: { now: () => now }, dependencyDelayMs: 0, heartbeat: { sweepIntervalMs: 60_000 } });
     const consumer = sim.registerService({ appId: 'h', serviceName: 'w', version: '1.0.0' });
     const provider = sim.registerService({ appId: 'h', serviceName: 'p', version: '1.0.0' });
     await batchFind(sim, consumer, 'h', ['p']);

@@ -14,7 +14,7 @@ stateStoreContract('DynamoDB (dynalite)', async ({ clock, reported }) => {
     await doc.send(new PutCommand({ TableName: TABLE, Item }));
   };
   return {
-    store: createDynamoStateStore({ client: db.client, tableName: TABLE, now: clock, onCorrupt: reported }),
+    store: createDynamoStateStore({ client: db.client, tableName: TABLE, clock, onCorrupt: reported }),
     // hand edits: a hash that is a number, a cycle time that is a word
     corrupt: (kind, key, version) =>
       kind === 'service'

@@ -18,7 +18,7 @@ const NOW = 1_750_000_000_000;
 let db: EmbeddedDynalite;
 let doc: DynamoDBDocumentClient;
 let store: StateStore;
-let clock = NOW;
+let nowMs = NOW;
 const corrupt: CorruptItem[] = [];
 
 
@@ -52,7 +52,7 @@ function crashingStore(endpoint: string): CrashingStore {
     { step: 'initialize', name: 'crashOnce' },
   );
   return {
-    store: createDynamoStateStore({ client, tableName: TABLE, now: () => clock, onCorrupt: () => {} }),
+    store: createDynamoStateStore({ client, tableName: TABLE, clock: { now: () => nowMs }, onCorrupt: () => {} }),
     arm: (step) => {
       armed = step;
       crashed = undefined;
@@ -66,7 +66,7 @@ let crashing: CrashingStore;
 beforeAll(async () => {
   db = await startEmbeddedDynalite({ tableName: TABLE });
   doc = DynamoDBDocumentClient.from(db.client);
-  store = createDynamoStateStore({ client: db.client, tableName: TABLE, now: () => clock, onCorrupt: (c) => corrupt.push(c) });
+  store = createDynamoStateStore({ client: db.client, tableName: TABLE, clock: { now: () => nowMs }, onCorrupt: (c) => corrupt.push(c) });
 });
 
 afterAll(async () => {
@@ -75,14 +75,14 @@ afterAll(async () => {
 
 beforeEach(() => {
   corrupt.length = 0;
-  clock = NOW;
+  nowMs = NOW;
   store.resetMetrics();
   crashing?.close();
   crashing = crashingStore(db.endpoint);
 });
 
 function record(serviceKey: string, objects: Record<string, string>, objectsHash = 'aaaaaaaaaaaaaaaa'): ServiceRecord {
-  return { serviceKey, objectsHash, objects, lastPushAt: clock, lastPushCorrelationId: 'corr-1' };
+  return { serviceKey, objectsHash, objects, lastPushAt: nowMs, lastPushCorrelationId: 'corr-1' };
 }
 
 function orphansOf(serviceKey: string, listing: FullListing): FullListing['orphans'] {

@@ -218,7 +218,7 @@ export function memoryPipeline(options: { render?: RenderOptionsInput } = {}): M
   return {
     registry: new StaticRegistrySource(),
     cluster: new MemoryCluster(render.source),
-    state: createMemoryStateStore({ now: clock.now, onCorrupt: () => {} }),
+    state: createMemoryStateStore({ clock, onCorrupt: () => {} }),
     queue: new RecordingQueue(),
     render,
     guard: { ...DEFAULT_DELETION_GUARD },

@@ -49,7 +49,7 @@ export async function startHarness(options: { render?: RenderOptionsInput; clust
   const folder = await mkdtemp(join(tmpdir(), 'sc2mesh-harness-'));
   const dynalite: EmbeddedDynalite = await startEmbeddedDynalite({ tableName: 'sc2mesh-test' });
   const clock = createManualClock(1_700_000_000_000);
-  const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger, now: clock.now });
+  const state = createDynamoStateStore({ client: dynalite.client, tableName: dynalite.tableName, logger: silentLogger, clock });
   const folderCluster = createFolderCluster(folder, options.render?.source ?? 'default');
   return {
     registry: new StaticRegistrySource(),

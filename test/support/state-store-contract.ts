@@ -7,6 +7,7 @@ import { runCycleStep } from '../../lib/state/cycle-step.ts';
 import { CorruptStateError, StaleStateError, type CorruptItem, type ServiceRecord, type StateStore } from '../../lib/state/state-store.ts';
 import { DEFAULT_DEBOUNCE_CONFIG as config } from '../../lib/debounce/config.ts';
 import { onEvents, onTick } from '../../lib/debounce/cycle.ts';
+import type { Clock } from '../../lib/time/clock.ts';
 
 export interface ContractStore {
   store: StateStore;
@@ -15,8 +16,8 @@ export interface ContractStore {
   close(): Promise<void>;
 }
 
-/** A store whose clock is `clock()` and whose corrupt items are pushed onto `reported`. */
-export type ContractFactory = (options: { clock: () => number; reported: (item: CorruptItem) => void }) => Promise<ContractStore>;
+/** A store that reads the time from `clock` and whose corrupt items are pushed onto `reported`. */
+export type ContractFactory = (options: { clock: Pick<Clock, 'now'>; reported: (item: CorruptItem) => void }) => Promise<ContractStore>;
 
 export const CONTRACT_NOW = 1_750_000_000_000;
 const DAY = 86_400_000;
@@ -25,14 +26,14 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
   describe(`StateStore contract: ${name}`, () => {
     let h: ContractStore;
     let store: StateStore;
-    let clock = CONTRACT_NOW;
+    let nowMs = CONTRACT_NOW;
     let n = 0;
     const reported: CorruptItem[] = [];
     // Each test its own keys: the store is shared across the tests of a run.
     let prefix = '';
 
     beforeAll(async () => {
-      h = await factory({ clock: () => clock, reported: (c) => reported.push(c) });
+      h = await factory({ clock: { now: () => nowMs }, reported: (c) => reported.push(c) });
       store = h.store;
     });
     afterAll(async () => {
@@ -41,7 +42,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
     beforeEach(() => {
       prefix = `t${n++}`;
       reported.length = 0;
-      clock = CONTRACT_NOW;
+      nowMs = CONTRACT_NOW;
       store.resetMetrics();
     });
 
@@ -49,7 +50,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
       serviceKey: `${prefix}/shop/${name}`,
       objectsHash,
       objects,
-      lastPushAt: clock,
+      lastPushAt: nowMs,
       lastPushCorrelationId: 'corr-1',
     });
 
@@ -77,9 +78,9 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
         await store.putService(r, undefined);
         const prev = await store.getService(r.serviceKey);
         store.resetMetrics();
-        expect(await store.putService({ ...r, lastPushAt: clock + 60_000, lastPushCorrelationId: 'corr-2' }, prev)).toEqual({ written: false, version: 1 });
+        expect(await store.putService({ ...r, lastPushAt: nowMs + 60_000, lastPushCorrelationId: 'corr-2' }, prev)).toEqual({ written: false, version: 1 });
         expect(store.metrics.writes).toBe(0);
-        expect(await store.getService(r.serviceKey)).toMatchObject({ lastPushAt: clock, lastPushCorrelationId: 'corr-1' });
+        expect(await store.getService(r.serviceKey)).toMatchObject({ lastPushAt: nowMs, lastPushCorrelationId: 'corr-1' });
       });
 
       it('writes only the summary when the objects did not change', async () => {
@@ -230,7 +231,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
       it('stores runs with an expiry in epoch seconds and lists the newest live ones first', async () => {
         // runs of other tests sit at CONTRACT_NOW; these are around it, in their own days
         const base = CONTRACT_NOW + 100 * DAY;
-        clock = base;
+        nowMs = base;
         for (let i = 0; i < 5; i++) {
           const startedAt = base - 10 * DAY + i * 3 * DAY; // -10d, -7d, -4d, -1d, +2d
           const stored = await store.recordRun({ id: `${prefix}-run-${i}`, kind: i % 2 === 0 ? 'sync' : 'push', startedAt, finishedAt: startedAt + 150, outcome: 'ok', counts: { services: i } });
@@ -245,7 +246,7 @@ export function stateStoreContract(name: string, factory: ContractFactory): void
 
       it('keeps every run kind, push included', async () => {
         const base = CONTRACT_NOW + 200 * DAY;
-        clock = base;
+        nowMs = base;
         const kinds = ['sync', 'push', 'resync'] as const;
         for (const [i, kind] of kinds.entries()) await store.recordRun({ id: `${prefix}-${kind}`, kind, startedAt: base + i, finishedAt: base + i, outcome: 'error', counts: {}, message: `${kind} failed` });
         expect((await store.recentRuns(3)).map((r) => [r.kind, r.message])).toEqual([...kinds].reverse().map((k) => [k, `${k} failed`]));

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../../../lib/time/clock.ts';
 
 export const ACCOUNT_ID = '000000000000';
 
@@ -42,7 +43,8 @@ export interface SqsFakeOptions {
   queues?: readonly string[];
   maxMessageBytes?: number;
   maxBatchBytes?: number;
-  now?: () => number;
+  /** when messages were sent and become visible (delays); default the system clock */
+  clock?: Pick<Clock, 'now'>;
 }
 
 export interface SqsFake {
@@ -93,7 +95,7 @@ function delayError(value: unknown): string | undefined {
 export async function startSqsFake(options: SqsFakeOptions = {}): Promise<SqsFake> {
   const maxMessageBytes = options.maxMessageBytes ?? LIMIT;
   const maxBatchBytes = options.maxBatchBytes ?? LIMIT;
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const queues = new Map<string, FakeMessage[]>();
   for (const name of options.queues ?? ['work']) queues.set(name, []);
   const seenBodies = new Map<string, number>();
@@ -113,7 +115,7 @@ export async function startSqsFake(options: SqsFakeOptions = {}): Promise<SqsFak
   };
 
   const store = (queue: FakeMessage[], body: string, delaySeconds: number): FakeMessage => {
-    const at = now();
+    const at = clock.now();
     const message: FakeMessage = { messageId: randomUUID(), body, delaySeconds, sentAt: at, visibleAt: at + delaySeconds * 1000, receiveCount: 0 };
     queue.push(message);
     return message;
@@ -202,7 +204,7 @@ export async function startSqsFake(options: SqsFakeOptions = {}): Promise<SqsFak
       if (typeof visibility !== 'number' || !Number.isInteger(visibility) || visibility < 0 || visibility > 43_200) {
         throw invalidParameter(`Value ${String(visibility)} for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200.`);
       }
-      const at = now();
+      const at = clock.now();
       const out: Record<string, unknown>[] = [];
       for (const m of queue) {
         if (out.length >= max) break;

@@ -1,4 +1,4 @@
-// `npm run bench -- [render|watch|kube|pipeline|debounce|scale|footprint ...] [--json]`: runs the named
+// `npm run bench -- [render|watch|kube|pipeline|debounce|scale|footprint|sidecars ...] [--json]`: runs the named
 // benchmarks (all by default) once each and prints a table, or one JSON object.
 import { benchRender } from './render.ts';
 import { benchWatch } from './watch.ts';
@@ -7,6 +7,7 @@ import { benchPipeline } from './pipeline.ts';
 import { benchDebounce } from './debounce.ts';
 import { benchScale } from './scale.ts';
 import { benchFootprint } from './footprint.ts';
+import { benchSidecars } from './sidecars.ts';
 
 type Bench = () => Promise<object>;
 
@@ -18,6 +19,7 @@ const BENCHES: Record<string, Bench> = {
   debounce: () => benchDebounce(),
   scale: () => benchScale(),
   footprint: () => benchFootprint(),
+  sidecars: () => benchSidecars(),
 };
 
 function round(value: unknown): unknown {

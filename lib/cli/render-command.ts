@@ -10,12 +10,14 @@ import { addRenderFlags, renderOptionsFromFlags, type RenderFlags } from './rend
 import { readJsonInput } from './read-input.ts';
 import { CliError, EXIT_OK, EXIT_PARTIAL } from './errors.ts';
 import { readRulesFile } from './governance-input.ts';
+import { isDnsLabel } from '../names/sanitize.ts';
 
 interface RenderCommandFlags extends RenderFlags {
   input: string;
   output: OutputFormat;
   governance?: string;
   governanceRateLimiting?: boolean;
+  governanceRateLimitNamespace?: string;
   report?: string;
 }
 
@@ -43,15 +45,21 @@ export async function runRender(flags: RenderCommandFlags, io: CommandIo): Promi
     throw error;
   }
   if (flags.governanceRateLimiting === true && flags.governance === undefined) throw new CliError('--governance-rate-limiting: needs --governance RULES');
+  const rateLimitNamespace = flags.governanceRateLimitNamespace;
+  if (rateLimitNamespace !== undefined) {
+    if (flags.governanceRateLimiting !== true) throw new CliError('--governance-rate-limit-namespace: needs --governance-rate-limiting');
+    if (!isDnsLabel(rateLimitNamespace)) throw new CliError(`--governance-rate-limit-namespace ${JSON.stringify(rateLimitNamespace)}: not a namespace name (a DNS-1123 label: lower-case letters, digits, "-", at most 63)`);
+  }
   const rules = flags.governance === undefined ? undefined : await readRulesFile(flags.governance, '--governance');
   let result = renderRegistry(dump.services, options);
   let manifests: Manifest[] = result.objects;
   let governance: GovernanceSummary | undefined;
   if (rules !== undefined) {
-    const governed = governRegistry(result, { rules, options: governanceOptionsOf(options, { rateLimiting: flags.governanceRateLimiting === true }) });
+    const settings = { rateLimiting: flags.governanceRateLimiting === true, ...(rateLimitNamespace === undefined ? {} : { rateLimitNamespace }) };
+    const governed = governRegistry(result, { rules, options: governanceOptionsOf(options, settings) });
     result = governed.render;
-    // The EnvoyFilters go last: they live in the mesh root namespace, apart from the services' objects.
-    manifests = [...result.objects, ...governed.envoyFilters];
+    // Each EnvoyFilter is one of its service's objects, after its VirtualService, as the pipeline writes it.
+    manifests = result.objects;
     governance = summarizeGovernance(rules, governed.reports);
   }
   io.stdout.write(formatObjects(manifests, flags.output));
@@ -87,7 +95,8 @@ export function renderCommand(io: CommandIo, setExit: (code: number) => void): C
     .requiredOption('-i, --input <file>', 'the dump as JSON; "-" reads stdin')
     .addOption(new Option('-o, --output <format>', 'multi-document YAML or a JSON v1 List').choices([...OUTPUT_FORMATS]).default('yaml'))
     .option('--governance <file>', 'governance rules as JSON: {"<kind>": <what GET /v1/{project}/gov/<kind> returns>, ...}; adds VirtualServices and DestinationRule traffic policies (implies governance.enabled)')
-    .option('--governance-rate-limiting', 'with --governance: also print the local rate-limit EnvoyFilters (namespace istio-system)')
+    .option('--governance-rate-limiting', 'with --governance: also print the local rate-limit EnvoyFilters (governance.rateLimiting)')
+    .option('--governance-rate-limit-namespace <ns>', 'with --governance-rate-limiting: the EnvoyFilters\' namespace (governance.rateLimitNamespace; default istio-system)')
     .option('--report <file>', 'also write what stderr reports (skipped services, warnings, every governance rule\'s fate) as one JSON object');
   addRenderFlags(command);
   command.addHelpText(

@@ -103,7 +103,7 @@ function reconcileCommand(name: 'resync' | 'diff', io: CommandIo, setExit: (code
       ? 'Show what a resync would change in the cluster (exit 0 none, 1 differences, 2 could not tell)'
       : 'Reconcile everything against what the cluster actually holds: restore deleted or edited objects, delete owned strays',
   );
-  addOperateFlags(command, ['registry', 'kube', 'out', 'state', 'guard', 'governance', 'log']);
+  addOperateFlags(command, ['registry', 'kube', 'out', 'state', 'guard', 'governance', 'sidecars', 'log']);
   if (name === 'resync') command.option('--dry-run', 'report, write nothing (same as sc2mesh diff)');
   command.addHelpText(
     'after',

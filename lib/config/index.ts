@@ -6,7 +6,7 @@ export { addConfigFlags, flagsToConfigInput, type ConfigFlagSection } from './fl
 export { ConfigError, REDACTED, type ConfigSource, type Origin } from './errors.ts';
 export { configOrigin } from './provenance.ts';
 export { configReferenceMarkdown } from './reference.ts';
-export { managedKinds } from './managed-kinds.ts';
+export { managedKinds, writerNamespaces } from './managed-kinds.ts';
 export { CONFIG_KEYS, CONFIG_FILE_ENV, CONFIG_FILE_FLAG, envNameOf, type ConfigKey } from './keys.ts';
 export {
   DEFAULT_CONFIG,

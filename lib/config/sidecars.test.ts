@@ -64,3 +64,16 @@ describe('sidecars settings', () => {
     expect(table).toContain('`sidecars.namespaceByApp`');
   });
 });
+
+describe('kinds and namespaces the writer is given', () => {
+  it('add Sidecar and EnvoyFilter only when their features are on, and say where each may go', async () => {
+    const { managedKinds, writerNamespaces } = await import('./managed-kinds.ts');
+    const base = await loadConfig({ env, cwd: CWD });
+    expect(managedKinds(base)).toEqual(['ServiceEntry', 'WorkloadEntry']);
+    const on = { ...base, governance: { ...base.governance, enabled: true, rateLimiting: true }, sidecars: { ...base.sidecars, enabled: true, namespaceByApp: { shop: 'web', media: 'tv', 'prod/shop': 'web' } } };
+    expect(managedKinds(on)).toEqual(['ServiceEntry', 'WorkloadEntry', 'DestinationRule', 'VirtualService', 'EnvoyFilter', 'Sidecar']);
+    expect(writerNamespaces(on)).toEqual({ EnvoyFilter: ['istio-system'], Sidecar: ['tv', 'web'] });
+    // Rate limiting off: the namespace stays allowed so recorded EnvoyFilters can be deleted.
+    expect(writerNamespaces(base)).toEqual({ EnvoyFilter: ['istio-system'] });
+  });
+});

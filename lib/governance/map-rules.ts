@@ -17,7 +17,10 @@ import type { MatchGroupRule, PolicyRule, RuleRef, RuleSet } from './rules.ts';
 import { callersOf, intersect, parseServiceList, providerScope, selectorMatches, selectorServices, type Caller, type GovernedService } from './scope.ts';
 import { trafficPolicyOf, type HostCandidate } from './traffic-policy.ts';
 
-/** Where a rate-limit EnvoyFilter goes by default: Istio's root namespace reaches every proxy. */
+/**
+ * Where a rate-limit EnvoyFilter goes when governance.rateLimitNamespace is not given (its
+ * config default too): Istio's root namespace reaches every proxy.
+ */
 export const DEFAULT_RATE_LIMIT_NAMESPACE = 'istio-system';
 
 export interface GovernanceOptions extends ObjectOptions {
@@ -32,7 +35,7 @@ export interface GovernanceResult {
   trafficPolicy?: TrafficPolicy;
   /** `kind/name` of the rules behind trafficPolicy: the DestinationRule's annotation */
   trafficPolicyRules: string[];
-  /** local rate limits, only when rate limiting is on */
+  /** local rate limits, only when rate limiting is on; in rateLimiting.namespace */
   envoyFilter?: EnvoyFilter;
   report: GovernanceReport;
 }

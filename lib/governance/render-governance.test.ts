@@ -7,7 +7,8 @@ import { EVERY, group, rule, ruleSet, type RawRule } from '../../test/support/go
 import { detail, instance, service } from '../../test/support/registry-builders.ts';
 import { assertValidIstioObjects } from '../istio-validator/index.ts';
 import type { DestinationRule, IstioObject, VirtualService } from '../model/istio.ts';
-import { MANAGED_BY_LABEL, SERVICE_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
+import { CONTENT_HASH_ANNOTATION, MANAGED_BY_LABEL, SERVICE_KEY_ANNOTATION, SERVICE_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
+import { contentHashOf } from '../render/content-hash.ts';
 import { desiredHashOf } from '../plan/object-plan.ts';
 import { objectHashes } from '../pipeline/desired-state.ts';
 import { resolveRenderOptions, type RenderOptions } from '../render/options.ts';
@@ -115,12 +116,37 @@ describe('governRegistry', () => {
     expect(governed.render.objects.filter((o) => o.kind === 'DestinationRule' && o.metadata.name === dr.metadata.name)).toHaveLength(1);
   });
 
-  it('builds the local rate-limit EnvoyFilter only when rate limiting is on, outside the service\'s objects', () => {
+  it('builds the local rate-limit EnvoyFilter only when rate limiting is on, as one of the service\'s objects after its VirtualService', () => {
     const limits = [...RULES, rule('rate-limiting', 'api', { rate: 100 })];
-    expect(governRegistry(renderRegistry(registry(), options), input(limits, options)).envoyFilters).toEqual([]);
+    const off = governRegistry(renderRegistry(registry(), options), input(limits, options));
+    expect(off.envoyFilters).toEqual([]);
+    expect(off.render.objects.some((o) => o.kind === 'EnvoyFilter')).toBe(false);
+
     const on = governRegistry(renderRegistry(registry(), options), input(limits, options, true));
-    expect(on.envoyFilters.map((e) => e.metadata.namespace)).toEqual(['istio-system']);
-    expect(on.render.objects.some((o) => (o.kind as string) === 'EnvoyFilter')).toBe(false);
+    const orders = on.render.services.find((s) => s.display.includes('orders'));
+    expect(orders?.objects.map((o) => o.kind).slice(0, 4)).toEqual(['ServiceEntry', 'DestinationRule', 'VirtualService', 'EnvoyFilter']);
+    const ef = orders?.objects.find((o) => o.kind === 'EnvoyFilter');
+    const se = orders?.objects.find((o) => o.kind === 'ServiceEntry');
+    // The service's own marks, like its VirtualService, in the rate-limit namespace.
+    expect(ef?.metadata).toMatchObject({ name: se?.metadata.name, namespace: 'istio-system' });
+    expect(ef?.metadata.labels).toEqual(se?.metadata.labels);
+    expect(ef?.metadata.annotations[SERVICE_KEY_ANNOTATION]).toBe('production/shop/orders');
+    expect(ef?.metadata.annotations[CONTENT_HASH_ANNOTATION]).toBe(ef === undefined ? undefined : contentHashOf(ef));
+    // Once in the flat list, and envoyFilters is that one object.
+    expect(on.render.objects.filter((o) => o.kind === 'EnvoyFilter')).toEqual([ef]);
+    expect(on.envoyFilters).toEqual([ef]);
+    // The service's hash covers it: turning rate limiting on makes orders dirty.
+    const hashOfOrders = (g: typeof on) => desiredHashOf(objectHashes(g.render.services.find((s) => s.display.includes('orders'))?.objects ?? []));
+    expect(hashOfOrders(on)).not.toBe(hashOfOrders(off));
     assertValidGovernanceObjects(on.envoyFilters);
+    assertValidIstioObjects(on.render.objects);
+  });
+
+  it('puts the EnvoyFilter in the configured governance.rateLimitNamespace', () => {
+    const limits = [...RULES, rule('rate-limiting', 'api', { rate: 100 })];
+    const governed = governRegistry(renderRegistry(registry(), options), { rules: ruleSet(limits), options: governanceOptionsOf(options, { rateLimiting: true, rateLimitNamespace: 'mesh-root' }) });
+    expect(governed.envoyFilters.map((e) => e.metadata.namespace)).toEqual(['mesh-root']);
+    // The service's other objects stay in the render's namespace.
+    expect(new Set(governed.render.objects.filter((o) => o.kind !== 'EnvoyFilter').map((o) => o.metadata.namespace))).toEqual(new Set(['mesh']));
   });
 });

@@ -1,7 +1,8 @@
-// Governance joined to the render: a service's object set with its VirtualService and its
-// DestinationRule carrying the traffic policy. The sync, the push and `sc2mesh render` all
-// come through here, so they produce the same objects for a service (and the same state
-// hash: a rule change makes the service dirty at the next sync). Pure: no I/O, no clock.
+// Governance joined to the render: a service's object set with its VirtualService, its
+// DestinationRule carrying the traffic policy and, with rate limiting on, its EnvoyFilter.
+// The sync, the push and `sc2mesh render` all come through here, so they produce the same
+// objects for a service (and the same state hash: a rule change makes the service dirty at
+// the next sync). Pure: no I/O, no clock.
 import type { DestinationRule, IstioObject } from '../model/istio.ts';
 import type { RegistryRender } from '../render/render-registry.ts';
 import type { RenderOptions } from '../render/options.ts';
@@ -21,31 +22,41 @@ export interface GovernanceInput {
   options: GovernanceOptions;
 }
 
-/** The mapping options of a deployment: the render's ownership marks, rate limiting as configured. */
-export function governanceOptionsOf(render: Pick<RenderOptions, 'namespace' | 'source' | 'extraLabels'>, settings: { rateLimiting: boolean }): GovernanceOptions {
+/** Config governance's part in the mapping; rateLimitNamespace absent: the config default. */
+export interface RateLimitSettings {
+  rateLimiting: boolean;
+  rateLimitNamespace?: string;
+}
+
+/**
+ * The mapping options of a deployment: the render's ownership marks, rate limiting as
+ * configured. The EnvoyFilters' namespace must be the one the writer may write them to
+ * (writerNamespaces in lib/config/managed-kinds.ts): both come from governance.rateLimitNamespace.
+ */
+export function governanceOptionsOf(render: Pick<RenderOptions, 'namespace' | 'source' | 'extraLabels'>, settings: RateLimitSettings): GovernanceOptions {
   return {
     namespace: render.namespace,
     source: render.source,
     extraLabels: render.extraLabels,
-    rateLimiting: settings.rateLimiting ? { enabled: true, namespace: DEFAULT_RATE_LIMIT_NAMESPACE } : { enabled: false },
+    rateLimiting: settings.rateLimiting ? { enabled: true, namespace: settings.rateLimitNamespace ?? DEFAULT_RATE_LIMIT_NAMESPACE } : { enabled: false },
   };
 }
 
 export interface ServiceGovernance {
-  /** the rendered objects with governance's: ServiceEntry, DestinationRule, VirtualService, then WorkloadEntries */
+  /**
+   * The rendered objects with governance's: ServiceEntry, DestinationRule, VirtualService,
+   * EnvoyFilter, then WorkloadEntries. The EnvoyFilter (rate limiting on) is in its own
+   * namespace (governance.rateLimitNamespace), yet one of the service's objects like the
+   * others: same marks, written, hashed and pruned with the service.
+   */
   objects: IstioObject[];
   report: GovernanceReport;
-  /**
-   * Only with rate limiting on. It lives in the mesh root namespace, outside the one
-   * namespace the pipeline writes and prunes, so only `render` prints it.
-   */
-  envoyFilter?: EnvoyFilter;
 }
 
-/** The rendered objects with the DestinationRule replaced (or added after the ServiceEntry) and the VirtualService after it. */
-function spliced(objects: readonly IstioObject[], rule: DestinationRule | undefined, virtualService: IstioObject | undefined): IstioObject[] {
+/** The rendered objects with the DestinationRule replaced (or added after the ServiceEntry), the VirtualService and the EnvoyFilter after it. */
+function spliced(objects: readonly IstioObject[], rule: DestinationRule | undefined, virtualService: IstioObject | undefined, envoyFilter: EnvoyFilter | undefined): IstioObject[] {
   const out: IstioObject[] = [];
-  const extra = [rule, virtualService].filter((o): o is IstioObject => o !== undefined);
+  const extra = [rule, virtualService, envoyFilter].filter((o): o is IstioObject => o !== undefined);
   let placed = false;
   for (const o of objects) {
     if (o.kind === 'DestinationRule') continue;
@@ -67,9 +78,7 @@ export function governService(rendered: RenderedService, group: ServiceGroup, in
   const service = governedServiceOf(rendered, group);
   const result = mapGovernance(service, input.rules, input.options);
   const rule = withTrafficPolicy(renderedDestinationRule(rendered), service, input.options, result.trafficPolicy, result.trafficPolicyRules);
-  const governed: ServiceGovernance = { objects: spliced(rendered.objects, rule, result.virtualService), report: result.report };
-  if (result.envoyFilter !== undefined) governed.envoyFilter = result.envoyFilter;
-  return governed;
+  return { objects: spliced(rendered.objects, rule, result.virtualService, result.envoyFilter), report: result.report };
 }
 
 export interface GovernedRegistry {
@@ -77,6 +86,7 @@ export interface GovernedRegistry {
   render: RegistryRender;
   /** one per rendered service that publishes objects, in the render's order */
   reports: GovernanceReport[];
+  /** the EnvoyFilters among render.objects (each once, there too), in the render's order */
   envoyFilters: EnvoyFilter[];
   /** rules no published service's report mentions */
   governingNothing: RuleRef[];
@@ -98,7 +108,7 @@ export function governRegistry(render: RegistryRender, input: GovernanceInput): 
     services.push({ ...s, objects: governed.objects });
     objects.push(...governed.objects);
     reports.push(governed.report);
-    if (governed.envoyFilter !== undefined) envoyFilters.push(governed.envoyFilter);
+    for (const o of governed.objects) if (o.kind === 'EnvoyFilter') envoyFilters.push(o);
   }
   return { render: { ...render, services, objects }, reports, envoyFilters, governingNothing: rulesGoverningNothing(input.rules, reports) };
 }

@@ -105,6 +105,8 @@ export interface ApplyOptions {
    * of server-side applied: fields someone else added go too. Drift repair uses it.
    */
   replace?: boolean;
+  /** read the foreign objects' host claims afresh instead of from the last `hostClaims.ttlMs` (resync and audit: what the cluster holds now) */
+  fresh?: boolean;
 }
 
 export interface ObjectFailure {
@@ -409,6 +411,7 @@ export class KubeClusterWriter implements ClusterTarget {
     const dryRun = options.dryRun ?? false;
     const report: ApplyReport = { dryRun: dryRun !== false, applied: [], created: [], updated: [], unchanged: [], conflicts: [], failed: [], warnings: [] };
     const index = this.#index(options.owned);
+    if (options.fresh === true) this.#hostClaims = undefined;
     let outage: string | undefined;
     await forEachLimit(objects, this.#concurrency, async (object) => {
       const key = keyOfObject(object);
@@ -443,7 +446,7 @@ export class KubeClusterWriter implements ClusterTarget {
     if (this.#hostClaimsTtlMs !== undefined && (ROUTING_KINDS as readonly IstioKind[]).includes(kind)) {
       const taken = claimedHostReason(object, await this.#routingClaims());
       if (taken !== undefined) {
-        report.conflicts.push({ key, type: 'host', reason: `${key}: ${taken}` });
+        report.conflicts.push({ key, type: 'host', reason: taken });
         this.metrics.conflicts++;
         return;
       }

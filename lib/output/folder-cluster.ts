@@ -1,11 +1,15 @@
 // A manifests folder as the pipeline's cluster (`sc2mesh run --out DIR`, the demo): the same
 // ownership rules as the real writer — a file without sc2mesh's marks for this source is
-// never overwritten or deleted, it is reported as a conflict.
+// never overwritten or deleted, it is reported as a conflict. Every namespace is one folder
+// (DIR/<namespace>/…), so an object outside the target namespace (a rate-limit EnvoyFilter
+// in istio-system) is written, listed and pruned like any other; as in the writer, a
+// listing leaves out the per-consumer kinds (Sidecars) unless it names them.
 import { parse } from 'yaml';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { keyOfRef, keyOfObject, type IstioKind, type IstioObject } from '../model/istio.ts';
 import { isOwnedBy, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
+import { PER_CONSUMER_KINDS } from '../kube/index.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/contracts.ts';
 import { listManifests, manifestPath, removeManifest, writeManifest } from './manifest-folder.ts';
@@ -51,15 +55,18 @@ export function createFolderCluster(root: string, source: string): ClusterTarget
     async listOwned(options = {}): Promise<LiveObject[]> {
       const out: LiveObject[] = [];
       const services = options.services === undefined ? undefined : new Set(options.services);
+      const listed = (kind: IstioKind): boolean => (options.kinds === undefined ? !PER_CONSUMER_KINDS.includes(kind) : options.kinds.includes(kind));
       for (const file of await listManifests(root)) {
         // Object names start with their service's name: only those files are read.
         if (services !== undefined && !mayBelongTo(file, services)) continue;
         const o = await readObject(join(root, file));
         const m = o?.metadata;
         if (o?.kind === undefined || m?.name === undefined || !isOwnedBy(m.labels, source)) continue;
+        if (!listed(o.kind)) continue;
         if (options.shards !== undefined && !options.shards.includes(Number(m.labels?.[SHARD_LABEL]))) continue;
         if (services !== undefined && !services.has(m.labels?.[SERVICE_LABEL] ?? '')) continue;
-        out.push({ kind: o.kind, namespace: m.namespace ?? '', name: m.name, labels: m.labels ?? {}, annotations: m.annotations ?? {} });
+        // A file's place names its namespace when its metadata does not (as folderContentReader reads it).
+        out.push({ kind: o.kind, namespace: m.namespace ?? file.split('/')[0] ?? '', name: m.name, labels: m.labels ?? {}, annotations: m.annotations ?? {} });
       }
       return out;
     },

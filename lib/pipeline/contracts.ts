@@ -29,6 +29,13 @@ export interface RegistryRead {
   unreadable: Map<string, string>;
 }
 
+/** The registry's consumer→provider records (lib/runtime/dependency-source.ts). */
+export interface DependencyReading {
+  records: import('../render/sidecar-egress.ts').DependencyRecord[];
+  /** graph entries the registry sent malformed, or that name a service no longer listed */
+  rejected: string[];
+}
+
 export interface RegistrySource {
   /** Every service (each version) with its instances: the sync and the resync. */
   readAll(): Promise<ServiceDetail[]>;
@@ -38,6 +45,8 @@ export interface RegistrySource {
   listServiceKeys(): Promise<Set<string>>;
   /** Every governance rule, each kind once; throws RegistryReadError when they cannot be read. Only with governance.enabled. */
   readGovernance?(): Promise<GovernanceListing>;
+  /** The consumer→provider records, by service key; throws RegistryReadError when they cannot be read. Only with sidecars.enabled. */
+  readDependencies?(): Promise<DependencyReading>;
 }
 
 /** An owned object as the cluster holds it, metadata only. */
@@ -81,15 +90,28 @@ export interface DeleteOutcome {
 
 export interface ClusterTarget {
   /**
+   * The kinds this target lists and writes (the writer's: managedKinds(config)); absent:
+   * every kind. An object state recorded of a kind not named here is one the cluster can
+   * no longer show (its feature was turned off): the push deletes it by state's word
+   * rather than take it for gone (lib/pipeline/service-plan.ts).
+   */
+  readonly kinds?: readonly IstioKind[];
+  /**
    * Owned objects of this deployment's source, metadata only; optionally only some audit
    * shards (SHARD_LABEL) or only the objects of some services (SERVICE_LABEL values).
    */
-  listOwned(options?: { shards?: readonly number[]; services?: readonly string[] }): Promise<LiveObject[]>;
+  listOwned(options?: { shards?: readonly number[]; services?: readonly string[]; kinds?: readonly IstioKind[] }): Promise<LiveObject[]>;
+  /**
+   * Every object of a kind in a namespace, whoever owns it, with its spec: to see the
+   * foreign objects sc2mesh's must not clash with. Absent where nobody else writes (a manifests folder).
+   */
+  listObjects?(kind: IstioKind, namespace: string): Promise<{ meta: { name: string; namespace: string; labels: Record<string, string> }; spec: unknown }[]>;
   /**
    * Server-side apply (or write), taking back fields someone else changed on our objects;
-   * with `replace`, an existing owned object is replaced whole (fields added by hand go).
+   * with `replace`, an existing owned object is replaced whole (fields added by hand go);
+   * with `fresh`, nothing the target cached about foreign objects is trusted (resync, audit).
    */
-  apply(objects: readonly IstioObject[], options?: { replace?: boolean }): Promise<ApplyOutcome>;
+  apply(objects: readonly IstioObject[], options?: { replace?: boolean; fresh?: boolean }): Promise<ApplyOutcome>;
   delete(refs: readonly ObjectRef[]): Promise<DeleteOutcome>;
 }
 
@@ -114,4 +136,6 @@ export interface PipelineDeps {
 export interface GovernanceSwitch {
   enabled: boolean;
   rateLimiting: boolean;
+  /** where the rate-limit EnvoyFilters go (config governance.rateLimitNamespace); absent: istio-system, its default */
+  rateLimitNamespace?: string;
 }

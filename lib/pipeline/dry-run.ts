@@ -12,7 +12,9 @@ export interface DryRunLog {
 
 export function dryRunCluster(cluster: ClusterTarget, log: DryRunLog): ClusterTarget {
   return {
+    ...(cluster.kinds === undefined ? {} : { kinds: cluster.kinds }),
     listOwned: (options) => cluster.listOwned(options),
+    ...(cluster.listObjects === undefined ? {} : { listObjects: cluster.listObjects.bind(cluster) }),
     async apply(objects) {
       log.applies.push(...objects);
       return { applied: objects.map((o) => ({ key: keyOfObject(o) })), conflicts: [], failed: [] };

@@ -138,7 +138,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
     deps.cluster,
     candidates.map((c) => c.name),
   );
-  const plans = candidates.map((c) => ({ candidate: c, plan: planService(c.desired, c.previous, live.get(c.name)) }));
+  const plans = candidates.map((c) => ({ candidate: c, plan: planService(c.desired, c.previous, live.get(c.name), deps.cluster.kinds) }));
 
   await guardBatch(plans, deps, correlationId);
 
@@ -210,7 +210,7 @@ async function pushOne(
     }
     const gone = read.missing.has(candidate.serviceKey);
     const live = (await readLiveObjects(deps.cluster, [candidate.name])).get(candidate.name);
-    const again = planService(desired.objects, fresh, live);
+    const again = planService(desired.objects, fresh, live, deps.cluster.kinds);
     // The batch's guard verdict still holds: without a refusal every deletion goes; with one,
     // only deletions offset by creations. A service that vanished since the batch's wipe
     // check keeps its objects until the next push checks the registry as a whole.

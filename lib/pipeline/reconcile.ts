@@ -28,7 +28,7 @@ export interface LiveContent {
   spec: unknown;
 }
 
-/** Reads every object of the managed kinds in the target namespace, page by page. */
+/** Reads every object of the managed kinds in each namespace the writer writes them to, page by page. */
 export interface ClusterContentReader {
   pages(): AsyncIterable<LiveContent[]>;
 }
@@ -210,7 +210,8 @@ export async function reconcile(
   const write = async (objects: readonly IstioObject[], replace: boolean): Promise<void> => {
     const allowed = objects.filter((o) => !blocked.has(serviceOf(o)));
     if (allowed.length === 0) return;
-    const outcome = await deps.cluster.apply(allowed, { replace });
+    // What the cluster holds now, not what a push saw seconds ago: a foreign object may just have gone.
+    const outcome = await deps.cluster.apply(allowed, { replace, fresh: true });
     for (const a of outcome.applied) appliedGen.set(a.key, a.generation);
     for (const c of outcome.conflicts) if (c.key.startsWith('ServiceEntry/')) blocked.add(wanted.get(c.key)?.serviceKey ?? '');
     report.applied += outcome.applied.length;

@@ -7,11 +7,11 @@ import type { LiveObject } from './contracts.ts';
 
 const NS = 'mesh';
 
-function obj(kind: IstioKind, name: string, hash: string): IstioObject {
+function obj(kind: IstioKind, name: string, hash: string, namespace = NS): IstioObject {
   return {
     apiVersion: 'networking.istio.io/v1',
     kind,
-    metadata: { name, namespace: NS, labels: { [SERVICE_LABEL]: 'svc' }, annotations: { [CONTENT_HASH_ANNOTATION]: hash } },
+    metadata: { name, namespace, labels: { [SERVICE_LABEL]: 'svc' }, annotations: { [CONTENT_HASH_ANNOTATION]: hash } },
     spec: {},
   } as unknown as IstioObject;
 }
@@ -80,6 +80,32 @@ describe('planService', () => {
     const plan = planService([se, newWe], state(recorded), [live('ServiceEntry', 'svc', 'h-se', 1), live('WorkloadEntry', 'svc-a', 'h-1', 1), live('WorkloadEntry', 'svc-b', 'h-2', 1)]);
     expect(plan.creates).toBe(1);
     expect(plan.delete).toHaveLength(2);
+  });
+
+  describe('objects of kinds the cluster does not list (a feature turned off)', () => {
+    const filter = obj('EnvoyFilter', 'svc', 'h-ef', 'istio-system');
+    const withFilter = { 'ServiceEntry/mesh/svc': 'h-se@1', 'EnvoyFilter/istio-system/svc': 'h-ef@1' };
+    const liveSe = [live('ServiceEntry', 'svc', 'h-se', 1)];
+
+    it('deletes one state recorded, by state\'s word, instead of taking it for gone', () => {
+      const plan = planService([se], state(withFilter), liveSe, ['ServiceEntry', 'WorkloadEntry']);
+      expect(plan.delete).toEqual([{ kind: 'EnvoyFilter', namespace: 'istio-system', name: 'svc' }]);
+      expect(plan.deleteEntries).toEqual({ 'EnvoyFilter/istio-system/svc': 'h-ef@1' });
+      // Not drift: the cluster never showed it.
+      expect(plan.drifted).toBe(0);
+    });
+
+    it('forgets one of a listed kind that the cluster no longer holds, as before', () => {
+      const plan = planService([se], state(withFilter), liveSe, ['ServiceEntry', 'WorkloadEntry', 'EnvoyFilter']);
+      expect(plan.delete).toEqual([]);
+      expect(plan.keep).toEqual({ 'ServiceEntry/mesh/svc': 'h-se@1' });
+    });
+
+    it('keeps a desired one of an unlisted kind as state recorded it (nothing to compare it with)', () => {
+      const plan = planService([se, filter], state(withFilter), liveSe, ['ServiceEntry']);
+      expect(plan.apply).toEqual([]);
+      expect(plan.keep).toEqual(withFilter);
+    });
   });
 
   it('writes a ServiceEntry that is new to us first, so a foreign one can stop the rest', () => {

@@ -4,8 +4,14 @@
 // again; an owned object of the service that neither state nor the render knows (left by a
 // lost state write) is deleted; a live object already equal to the render is adopted
 // without a write.
+//
+// An object state recorded of a kind the cluster does not list (`listedKinds`: VirtualServices
+// once governance is turned off, EnvoyFilters once rate limiting is) is not taken for gone:
+// the cluster cannot show it, so state alone decides, as for a push that did not look, and
+// it is deleted. Taken for gone, it would be dropped from state and left in the cluster,
+// still routing or rate-limiting traffic that nobody renders any more.
 import { CONTENT_HASH_ANNOTATION } from '../model/ownership.ts';
-import type { IstioObject } from '../model/istio.ts';
+import type { IstioKind, IstioObject } from '../model/istio.ts';
 import { keyOfRef, keyOfObject } from '../model/istio.ts';
 import { hashOf, refOfKey, type ObjectRef } from '../plan/object-plan.ts';
 import type { ServiceState } from '../state/state-store.ts';
@@ -38,12 +44,15 @@ export interface ServicePlan {
 
 /**
  * `live` undefined: the cluster was not looked at (state alone decides); otherwise every
- * owned object of this service that the cluster holds.
+ * owned object of this service that the cluster holds, of `listedKinds` (absent: of every
+ * kind; ClusterTarget.kinds).
  */
-export function planService(desired: readonly IstioObject[], previous: ServiceState | undefined, live: readonly LiveObject[] | undefined): ServicePlan {
+export function planService(desired: readonly IstioObject[], previous: ServiceState | undefined, live: readonly LiveObject[] | undefined, listedKinds?: readonly IstioKind[]): ServicePlan {
   const liveByKey = new Map<string, LiveObject>();
   for (const o of live ?? []) liveByKey.set(keyOfRef(o), o);
   const recorded = previous?.objects ?? {};
+  /** whether the cluster's listing shows `key`'s kind at all */
+  const seen = (key: string): boolean => live !== undefined && (listedKinds === undefined || listedKinds.includes(refOfKey(key).kind));
   const plan: ServicePlan = {
     apply: [],
     delete: [],
@@ -64,7 +73,7 @@ export function planService(desired: readonly IstioObject[], previous: ServiceSt
     const l = liveByKey.get(key);
     if (stored !== undefined) {
       const entry = decodeApplied(stored);
-      if (live === undefined) return { hash: entry.hash, entry: stored };
+      if (!seen(key)) return { hash: entry.hash, entry: stored };
       if (l === undefined) return undefined;
       const liveHash = l.annotations[CONTENT_HASH_ANNOTATION];
       const editedSpec = entry.generation !== undefined && l.generation !== undefined && l.generation !== entry.generation;
@@ -91,7 +100,7 @@ export function planService(desired: readonly IstioObject[], previous: ServiceSt
       plan.keep[key] = held.entry;
       continue;
     }
-    if (recorded[key] !== undefined && live !== undefined && held === undefined) plan.drifted++;
+    if (recorded[key] !== undefined && seen(key) && held === undefined) plan.drifted++;
     if (object.kind === 'ServiceEntry' && recorded[key] === undefined && !liveByKey.has(key)) {
       plan.serviceEntryFirst = true;
       first.push(object);
@@ -103,7 +112,7 @@ export function planService(desired: readonly IstioObject[], previous: ServiceSt
   for (const key of Object.keys(recorded)) {
     if (wanted.has(key)) continue;
     // Gone from the cluster already: nothing to delete, nothing to remember.
-    if (live !== undefined && !liveByKey.has(key)) continue;
+    if (seen(key) && !liveByKey.has(key)) continue;
     deletes.add(key);
     plan.deleteEntries[key] = recorded[key] as string;
   }

@@ -1,7 +1,7 @@
 // Configuration → the pipeline's parts: one place that knows how each adapter is built,
 // so the Lambda functions, the watcher and the local runner stay wiring.
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { managedKinds, type Sc2meshConfig } from '../config/index.ts';
+import { managedKinds, writerNamespaces, type Sc2meshConfig } from '../config/index.ts';
 import { createLogger, type Logger } from '../log.ts';
 import type { RegistryClient } from '../servicecenter/index.ts';
 import { loadClusterAccess, createKubeClusterWriter, type ClusterAccess } from '../kube/index.ts';
@@ -13,6 +13,7 @@ import { PipelineMetrics } from '../pipeline/metrics.ts';
 import type { ClusterTarget, PipelineDeps, RegistrySource } from '../pipeline/contracts.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { createRegistrySource } from './registry-source.ts';
+import type { SidecarSwitch } from '../pipeline/sidecars.ts';
 import { createRegistryClient } from './registry-connection.ts';
 
 export { createRegistryClient } from './registry-connection.ts';
@@ -31,6 +32,8 @@ export interface Runtime extends PipelineDeps {
   state: StateStore;
   metrics: PipelineMetrics;
   logger: Logger;
+  /** the Sidecar step's settings (config sidecars) */
+  sidecars: SidecarSwitch;
   close(): Promise<void>;
 }
 
@@ -43,6 +46,7 @@ export async function createCluster(config: Sc2meshConfig, logger: Logger): Prom
     namespace: config.render.namespace,
     source: config.render.source,
     kinds: managedKinds(config),
+    namespacesByKind: writerNamespaces(config),
     rateLimit: config.kube.qps === 0 ? false : { qps: config.kube.qps, burst: config.kube.burst },
     timeoutMs: config.kube.timeoutMs,
     logger,
@@ -66,7 +70,8 @@ export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Lo
   const logger = options.logger ?? createLogger({ level: config.log.level });
   const client = await createRegistryClient(config, logger);
   const { cluster, description } = await createCluster(config, logger);
-  const state = await createState(config, logger, options.clock);
+  const clock = options.clock ?? systemClock;
+  const state = await createState(config, logger, clock);
   return {
     config,
     client,
@@ -76,10 +81,11 @@ export async function buildRuntime(config: Sc2meshConfig, options: { logger?: Lo
     state: state.state,
     render: config.render,
     governance: config.governance,
+    sidecars: config.sidecars,
     guard: config.guard,
     metrics: new PipelineMetrics(),
     logger,
-    clock: options.clock ?? systemClock,
+    clock,
     async close() {
       await client.close();
       await state.close();

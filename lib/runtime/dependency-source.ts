@@ -1,15 +1,16 @@
 // The registry's consumer→provider records as the Sidecar step wants them: by service key
 // (environment, app, name), versions folded. service-center's graph names services by
-// serviceId without their environment, so it is joined with the service listing (no
-// instances): two calls per sync, neither of them a dump. A service in the graph but not in
-// the listing was deleted between the two answers and is left out (it has no host to
-// reach); anything that cannot be read throws RegistryReadError, so the caller writes and
-// deletes no Sidecar on a guess.
+// serviceId without their environment, so it is joined with what the registry lists: the
+// services of the run's own dump when it has every id (the sync and the resync read one
+// just before), else the service listing (no instances). A service in the graph but in
+// neither was deleted between the two answers and is left out (it has no host to reach);
+// anything that cannot be read throws RegistryReadError, so the caller writes and deletes
+// no Sidecar on a guess.
 import type { Logger } from '../log.ts';
 import type { MicroService } from '../model/registry.ts';
 import type { ServiceKeyParts } from '../names/service-names.ts';
 import type { DependencyGraph } from '../servicecenter/index.ts';
-import { RegistryReadError } from '../pipeline/contracts.ts';
+import { RegistryReadError, type DependencyReading } from '../pipeline/contracts.ts';
 import type { DependencyRecord } from '../render/sidecar-egress.ts';
 
 export interface DependencySourceClient {
@@ -17,25 +18,28 @@ export interface DependencySourceClient {
   listServices(): Promise<MicroService[]>;
 }
 
-export interface DependencyReading {
-  records: DependencyRecord[];
-  /** graph entries the registry sent malformed, or that name a service no longer listed */
-  rejected: string[];
-}
-
-function partsOf(service: MicroService): ServiceKeyParts {
+export function partsOfService(service: Pick<MicroService, 'environment' | 'appId' | 'serviceName'>): ServiceKeyParts {
   return { environment: service.environment ?? '', appId: service.appId, serviceName: service.serviceName };
 }
 
-export async function readDependencyRecords(client: DependencySourceClient, logger: Logger): Promise<DependencyReading> {
+/** serviceId → key parts, from the dump a sync or resync just read (undefined: none fresh). */
+export type KnownServices = () => ReadonlyMap<string, ServiceKeyParts> | undefined;
+
+export async function readDependencyRecords(client: DependencySourceClient, logger: Logger, known: KnownServices = () => undefined): Promise<DependencyReading> {
   let graph: DependencyGraph;
-  let services: MicroService[];
+  let byId: ReadonlyMap<string, ServiceKeyParts>;
   try {
-    [graph, services] = await Promise.all([client.listDependencies(), client.listServices()]);
+    graph = await client.listDependencies();
+    const ids = new Set<string>();
+    for (const [consumerId, consumer] of graph.consumers) {
+      ids.add(consumerId);
+      for (const p of consumer.providers) ids.add(p.serviceId);
+    }
+    const fresh = known();
+    byId = fresh !== undefined && [...ids].every((id) => fresh.has(id)) ? fresh : new Map((await client.listServices()).map((s) => [s.serviceId, partsOfService(s)]));
   } catch (error) {
     throw new RegistryReadError(`dependency records unreadable: ${(error as Error).message}`, { cause: error });
   }
-  const byId = new Map(services.map((s) => [s.serviceId, s]));
   const rejected = graph.rejected.map((r) => r.reason);
   const records: DependencyRecord[] = [];
   for (const [consumerId, consumer] of graph.consumers) {
@@ -48,9 +52,9 @@ export async function readDependencyRecords(client: DependencySourceClient, logg
     for (const p of consumer.providers) {
       const provider = byId.get(p.serviceId);
       if (provider === undefined) rejected.push(`provider ${p.serviceName} (${p.serviceId}) of ${consumer.serviceName} is no longer listed`);
-      else providers.push(partsOf(provider));
+      else providers.push(provider);
     }
-    records.push({ consumer: partsOf(listed), providers });
+    records.push({ consumer: listed, providers });
   }
   for (const reason of rejected) logger.warn({ reason }, 'dependency record left out');
   return { records, rejected };

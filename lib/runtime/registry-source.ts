@@ -8,10 +8,12 @@
 import type { Logger } from '../log.ts';
 import { silentLogger } from '../log.ts';
 import type { MicroService, MicroServiceInstance, ServiceDetail } from '../model/registry.ts';
-import { ErrorCodes, isRegistryError, type BatchFindResult, type FindKey, type NewService, type RegistryErrorInfo, type ServiceKey } from '../servicecenter/index.ts';
+import { partsOfService, readDependencyRecords } from './dependency-source.ts';
+import { systemClock, type Clock } from '../time/clock.ts';
+import { ErrorCodes, isRegistryError, type DependencyGraph, type BatchFindResult, type FindKey, type NewService, type RegistryErrorInfo, type ServiceKey } from '../servicecenter/index.ts';
 import { RegistryReadError, type GovernanceListing, type RegistryRead, type RegistrySource } from '../pipeline/contracts.ts';
 import { partsOf } from '../render/service-group.ts';
-import { parseServiceKey, serviceKeyOf } from '../names/service-names.ts';
+import { parseServiceKey, serviceKeyOf, type ServiceKeyParts } from '../names/service-names.ts';
 
 /** The client calls this source makes (RegistryClient has them all). */
 export interface RegistrySourceClient {
@@ -23,6 +25,8 @@ export interface RegistrySourceClient {
   findInstances(consumerId: string, keys: FindKey[]): Promise<BatchFindResult>;
   /** absent: the source cannot read governance rules (the pipeline then refuses governance.enabled) */
   listGovernance?(): Promise<GovernanceListing>;
+  /** absent: the source cannot read dependency records (the Sidecar step then writes nothing) */
+  listDependencies?(): Promise<DependencyGraph>;
 }
 
 export interface RegistrySourceOptions {
@@ -33,6 +37,7 @@ export interface RegistrySourceOptions {
   /** keys per batch find request (a request body stays far under any server limit) */
   findPageSize?: number;
   logger?: Logger;
+  clock?: Pick<Clock, 'now'>;
 }
 
 export const CONSUMER_VERSION = '1.0.0';
@@ -58,6 +63,12 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
   const consumerVersion = options.consumerVersion ?? CONSUMER_VERSION;
   const pageSize = options.findPageSize ?? DEFAULT_FIND_PAGE;
   const listGovernance = client.listGovernance?.bind(client);
+  const listDependencies = client.listDependencies?.bind(client);
+  // The services of the last dump, for the dependency records' join (see dependency-source.ts):
+  // the Sidecar step runs right after the sync or resync that read it.
+  let lastDump: { at: number; byId: Map<string, ServiceKeyParts> } | undefined;
+  const DUMP_FRESH_MS = 5 * 60_000;
+  const clock = options.clock ?? systemClock;
   /** consumer serviceId per `${environment}\0${appId}` */
   const consumers = new Map<string, string>();
   /** a serviceId's version never changes: looked up once when an instance lacks it */
@@ -162,11 +173,14 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
 
   return {
     async readAll() {
+      let dump: ServiceDetail[];
       try {
-        return await client.governDump();
+        dump = await client.governDump();
       } catch (error) {
         throw unavailable(error);
       }
+      if (listDependencies !== undefined) lastDump = { at: clock.now(), byId: new Map(dump.map((d) => [d.microService.serviceId, partsOfService(d.microService)])) };
+      return dump;
     },
 
     async readServices(serviceKeys) {
@@ -199,6 +213,13 @@ export function createRegistrySource(client: RegistrySourceClient, options: Regi
               throw unavailable(error);
             }
           },
+        }),
+
+    ...(listDependencies === undefined
+      ? {}
+      : {
+          readDependencies: () =>
+            readDependencyRecords({ listDependencies, listServices: () => client.listServices() }, logger, () => (lastDump !== undefined && clock.now() - lastDump.at < DUMP_FRESH_MS ? lastDump.byId : undefined)),
         }),
 
     async listServiceKeys() {

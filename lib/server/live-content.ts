@@ -1,16 +1,18 @@
-// The full read a resync compares against: every object of the managed kinds in the
-// target namespace, spec included, whoever owns it. The writer's listings are metadata
+// The full read a resync compares against: every object of the managed kinds, spec
+// included, whoever owns it, in each namespace the writer writes that kind to (the target
+// namespace; the rate-limit EnvoyFilters' governance.rateLimitNamespace), each kind at its
+// own version (RESOURCES: EnvoyFilter is v1alpha3). The writer's listings are metadata
 // only (cheap, for the per-minute audit), which cannot show a hand-patched spec to a
 // resync whose state is fresh, nor tell a foreign same-named object from a missing one
-// before writing. A resync is manual and rare, so one paginated full LIST per kind is
-// affordable; pages are compared as they come and not kept.
+// before writing. A resync is manual and rare, so one paginated full LIST per kind and
+// namespace is affordable; pages are compared as they come and not kept.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { CustomObjectsApi } from '@kubernetes/client-node';
-import { managedKinds, type Sc2meshConfig } from '../config/index.ts';
-import { isIstioKind, type IstioKind } from '../model/istio.ts';
-import { loadClusterAccess, PLURALS } from '../kube/index.ts';
+import { managedKinds, writerNamespaces, type Sc2meshConfig } from '../config/index.ts';
+import { ISTIO_GROUP, isIstioKind, RESOURCES, type IstioKind } from '../model/istio.ts';
+import { loadClusterAccess, namespaceScope, PER_CONSUMER_KINDS } from '../kube/index.ts';
 import { listManifests } from '../output/manifest-folder.ts';
 import type { ClusterContentReader, LiveContent } from '../pipeline/reconcile.ts';
 
@@ -36,7 +38,6 @@ function toContent(kind: IstioKind, raw: unknown, namespace: string): LiveConten
     spec: o.spec,
   };
 }
-
 
 /** The manifests folder (`--out DIR`): every file, parsed. */
 export function folderContentReader(root: string): ClusterContentReader {
@@ -69,18 +70,20 @@ export function folderContentReader(root: string): ClusterContentReader {
 export async function kubeContentReader(config: Sc2meshConfig): Promise<ClusterContentReader> {
   const access = await loadClusterAccess({ mode: config.kube.mode, kubeconfig: config.kube.kubeconfig, context: config.kube.context, eks: config.kube.eks });
   const api = access.kubeConfig.makeApiClient(CustomObjectsApi);
-  const namespace = config.render.namespace;
-  const kinds = managedKinds(config);
+  // The (kind, namespace) pairs the writer lists (lib/kube/namespace-scope.ts). Sidecars are
+  // per consumer and no service's object, so, as in the writer's default listing, not read here.
+  const kinds = managedKinds(config).filter((k) => !PER_CONSUMER_KINDS.includes(k));
+  const pairs = namespaceScope(config.render.namespace, writerNamespaces(config)).pairs(kinds);
   return {
     async *pages() {
-      for (const kind of kinds) {
+      for (const { kind, namespace } of pairs) {
         let continueToken: string | undefined;
         do {
           const raw = (await api.listNamespacedCustomObject({
-            group: 'networking.istio.io',
-            version: 'v1',
+            group: ISTIO_GROUP,
+            version: RESOURCES[kind].version,
             namespace,
-            plural: PLURALS[kind],
+            plural: RESOURCES[kind].plural,
             limit: PAGE,
             ...(continueToken === undefined ? {} : { _continue: continueToken }),
           })) as { items?: unknown[]; metadata?: { continue?: string } };

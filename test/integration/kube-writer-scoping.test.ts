@@ -59,7 +59,8 @@ function rateLimitFilter(): { envoyFilter: EnvoyFilter; serviceObjects: IstioObj
   const governed = governRegistry(renderRegistry(registry, RENDER), { rules, options: governanceOptionsOf(RENDER, { rateLimiting: true }) });
   const [envoyFilter] = governed.envoyFilters;
   if (envoyFilter === undefined) throw new Error('no EnvoyFilter rendered');
-  return { envoyFilter, serviceObjects: governed.render.objects };
+  // The filter is one of the service's objects now; kept apart here to be added and taken away.
+  return { envoyFilter, serviceObjects: governed.render.objects.filter((o) => o.kind !== 'EnvoyFilter') };
 }
 
 const keyOf = (o: IstioObject) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`;

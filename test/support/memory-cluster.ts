@@ -6,7 +6,11 @@
 // metadata.generation, as the API server does, so a hand edit is visible from metadata.
 // Faults are chosen per object key: a failure, an unknown outcome, a late-landing write.
 // Hand edits (put, edit, remove) stand for people and other tools: they are not counted.
-import { keyOfRef, keyOfObject, type IstioObject } from '../../lib/model/istio.ts';
+// As the writer, a listing leaves out the per-consumer kinds (Sidecars) unless it names
+// them, and, given `kinds` (the writer's managed kinds), lists those kinds only; objects
+// may be in any namespace (a rate-limit EnvoyFilter in istio-system).
+import { keyOfRef, keyOfObject, type IstioKind, type IstioObject } from '../../lib/model/istio.ts';
+import { PER_CONSUMER_KINDS } from '../../lib/kube/writer.ts';
 import { isOwnedBy, SERVICE_LABEL, SHARD_LABEL } from '../../lib/model/ownership.ts';
 import type { ObjectRef } from '../../lib/plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject, PipelineDeps } from '../../lib/pipeline/contracts.ts';
@@ -30,6 +34,8 @@ const keyOf = (o: IstioObject): string => keyOfObject(o);
 
 export class MemoryCluster implements ClusterTarget {
   readonly source: string;
+  /** the kinds listed (ClusterTarget.kinds); undefined: every kind. Writable, as a config change between runs. */
+  kinds: readonly IstioKind[] | undefined;
   /** apply() and delete() calls: the mutating requests a real writer would send */
   applyCalls = 0;
   deleteCalls = 0;
@@ -46,21 +52,24 @@ export class MemoryCluster implements ClusterTarget {
   /** the last body sent in an uncertain apply, per key: what a late landing writes */
   readonly #inFlight = new Map<string, IstioObject>();
 
-  constructor(source = 'default') {
+  constructor(source = 'default', kinds?: readonly IstioKind[]) {
     this.source = source;
+    this.kinds = kinds;
   }
 
   get mutatingCalls(): number {
     return this.applyCalls + this.deleteCalls;
   }
 
-  async listOwned(options: { shards?: readonly number[]; services?: readonly string[] } = {}): Promise<LiveObject[]> {
+  async listOwned(options: { shards?: readonly number[]; services?: readonly string[]; kinds?: readonly IstioKind[] } = {}): Promise<LiveObject[]> {
     // As the writer's label selector: an empty `in ()` matches nothing.
     if (options.shards?.length === 0 || options.services?.length === 0) return [];
+    const managed = (kind: IstioKind): boolean => this.kinds === undefined || this.kinds.includes(kind);
+    const listed = (kind: IstioKind): boolean => (options.kinds === undefined ? managed(kind) && !PER_CONSUMER_KINDS.includes(kind) : options.kinds.includes(kind));
     const out: LiveObject[] = [];
     for (const { object, generation } of this.#objects.values()) {
       const labels = object.metadata.labels;
-      if (!isOwnedBy(labels, this.source)) continue;
+      if (!isOwnedBy(labels, this.source) || !listed(object.kind)) continue;
       if (options.shards !== undefined && !options.shards.includes(Number(labels[SHARD_LABEL]))) continue;
       if (options.services !== undefined && !options.services.includes(labels[SERVICE_LABEL] ?? '')) continue;
       const { kind, metadata } = structuredClone(object);
@@ -76,6 +85,10 @@ export class MemoryCluster implements ClusterTarget {
       const key = keyOf(object);
       if (!isOwnedBy(object.metadata.labels, this.source)) {
         outcome.failed.push({ key, error: `not applied: lacks the ownership labels of source ${this.source}` });
+        continue;
+      }
+      if (this.kinds !== undefined && !this.kinds.includes(object.kind)) {
+        outcome.failed.push({ key, error: `not applied: ${object.kind} is not a kind this writer manages (${this.kinds.join(', ')})` });
         continue;
       }
       const held = this.#objects.get(key);
@@ -120,7 +133,7 @@ export class MemoryCluster implements ClusterTarget {
   /** Every object of the managed kinds, whoever owns it, spec included: a resync's full read. */
   contentReader(): ClusterContentReader {
     const objects = (): LiveContent[] =>
-      [...this.#objects.values()].map(({ object }) => {
+      [...this.#objects.values()].filter(({ object }) => this.kinds === undefined || this.kinds.includes(object.kind)).map(({ object }) => {
         const { kind, metadata, spec } = structuredClone(object);
         return { kind, namespace: metadata.namespace, name: metadata.name, labels: metadata.labels, annotations: metadata.annotations, spec };
       });
@@ -212,12 +225,12 @@ export interface MemoryPipeline extends PipelineDeps {
 }
 
 /** Every pipeline dependency in memory: enough for push, sync, scheduled sync and reconcile. */
-export function memoryPipeline(options: { render?: RenderOptionsInput } = {}): MemoryPipeline {
+export function memoryPipeline(options: { render?: RenderOptionsInput; kinds?: readonly IstioKind[] } = {}): MemoryPipeline {
   const clock = createManualClock(1_700_000_000_000);
   const render = resolveRenderOptions(options.render ?? {});
   return {
     registry: new StaticRegistrySource(),
-    cluster: new MemoryCluster(render.source),
+    cluster: new MemoryCluster(render.source, options.kinds),
     state: createMemoryStateStore({ clock, onCorrupt: () => {} }),
     queue: new RecordingQueue(),
     render,

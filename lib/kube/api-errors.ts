@@ -76,6 +76,9 @@ export function isFieldManagerConflict(s: KubeStatus | undefined): boolean {
   return s?.code === 409 && s.causes.some((c) => c.reason === 'FieldManagerConflict');
 }
 
+/** A create found the name taken (by anyone, or by our own earlier attempt). */
+export const isAlreadyExists = (s: KubeStatus | undefined): boolean => s?.code === 409 && s.reason === 'AlreadyExists';
+
 /** A stale resourceVersion or failed precondition: re-read, then try again. */
 export function isOptimisticConflict(s: KubeStatus | undefined): boolean {
   return s?.code === 409 && s.reason !== 'AlreadyExists' && !isFieldManagerConflict(s);

@@ -7,7 +7,6 @@
 import {
   CustomObjectsApi,
   Observable,
-  PatchStrategy,
   type ConfigurationOptions,
   type KubeConfig,
   type ObservableMiddleware,
@@ -106,9 +105,10 @@ export interface IstioObjectsClient {
   listPage(kind: IstioKind, namespace: string, options: ListOptions & { metadataOnly: boolean }): Promise<ListPage>;
   /** one page of full objects (spec included) */
   listFullPage(kind: IstioKind, namespace: string, options: ListOptions): Promise<FullListPage>;
-  apply(kind: IstioKind, namespace: string, name: string, body: object, options: { fieldManager: string; force: boolean; dryRun: boolean }): Promise<ApplyResult>;
   /** PUT: the whole object as given; its metadata.resourceVersion is the precondition */
   replace(kind: IstioKind, namespace: string, name: string, body: object, options: { fieldManager: string; dryRun: boolean }): Promise<ApplyResult>;
+  /** POST: fails with 409 AlreadyExists when the name is taken, whoever holds it */
+  create(kind: IstioKind, namespace: string, body: object, options: { fieldManager: string; dryRun: boolean }): Promise<ApplyResult>;
   delete(kind: IstioKind, namespace: string, name: string, options: { uid: string; resourceVersion: string; dryRun: boolean }): Promise<void>;
 }
 
@@ -207,19 +207,15 @@ export function createIstioObjectsClient(options: IstioClientOptions): IstioObje
         resourceVersion: list.metadata?.resourceVersion,
       };
     },
-    async apply(kind, namespace, name, body, o) {
-      const info = await api.patchNamespacedCustomObjectWithHttpInfo(
-        { ...target(kind, namespace), name, body, fieldManager: o.fieldManager, force: o.force, ...(o.dryRun ? { dryRun: 'All' } : {}) },
-        // client-node picks a JSON patch type for custom objects; server-side apply needs its own.
-        withHeaders({ 'Content-Type': PatchStrategy.ServerSideApply }),
-      );
-      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${namespace}/${name}`);
-      return { meta: toMeta(parsed.metadata, namespace), created: info.httpStatusCode === 201, warnings: warningsOf(info.headers) };
-    },
     async replace(kind, namespace, name, body, o) {
       const info = await api.replaceNamespacedCustomObjectWithHttpInfo({ ...target(kind, namespace), name, body, fieldManager: o.fieldManager, ...(o.dryRun ? { dryRun: 'All' } : {}) }, plain);
       const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${namespace}/${name}`);
       return { meta: toMeta(parsed.metadata, namespace), created: false, warnings: warningsOf(info.headers) };
+    },
+    async create(kind, namespace, body, o) {
+      const info = await api.createNamespacedCustomObjectWithHttpInfo({ ...target(kind, namespace), body, fieldManager: o.fieldManager, ...(o.dryRun ? { dryRun: 'All' } : {}) }, plain);
+      const parsed = parseOrThrow(objectSchema, info.data, `${kind} ${namespace}`);
+      return { meta: toMeta(parsed.metadata, namespace), created: true, warnings: warningsOf(info.headers) };
     },
     async delete(kind, namespace, name, o) {
       await api.deleteNamespacedCustomObject(

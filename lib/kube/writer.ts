@@ -1,6 +1,6 @@
-// The Kubernetes writer: server-side apply (field manager `sc2mesh`) of desired Istio
-// objects, deletion of owned ones, and listing of owned ones — touching nothing that lacks
-// this source's ownership marks. It implements the pipeline's ClusterTarget.
+// The Kubernetes writer: creates and whole replacements (field manager `sc2mesh`) of
+// desired Istio objects, deletion of owned ones, and listing of owned ones — touching
+// nothing that lacks this source's ownership marks. It implements the pipeline's ClusterTarget.
 //
 // Namespaces, least privilege: every kind is written to the target namespace only,
 // unless namespacesByKind gives it a list of its own (Sidecars: their consumers'
@@ -8,10 +8,13 @@
 // request, and listings read exactly those (kind, namespace) pairs (namespace-scope.ts).
 //
 // Safety without extra reads: an object known to be ours (from listOwned, or from our own
-// last write) is applied with its resourceVersion as a precondition, so if anyone replaced
-// or re-labelled it meanwhile the server answers 409 and we re-read before deciding. Only
-// names we know nothing about cost a GET (404: create). Deletes carry uid and
-// resourceVersion preconditions the same way.
+// last write) is replaced (PUT) with its resourceVersion as a precondition, so if anyone
+// replaced or re-labelled it meanwhile the server answers 409 and we re-read before
+// deciding. A name we know nothing about is created (POST), which the server refuses with
+// AlreadyExists if anyone holds it: only then a GET decides (ours: replace; foreign: a
+// conflict). Server-side apply is not used: an apply to a name someone else holds would
+// merge into their object, so it would need a GET before every create, and mixing it with
+// creates would leave fields behind. Deletes carry uid and resourceVersion preconditions.
 //
 // One file past 350 lines on purpose: apply, replace, delete and list share one ownership
 // index, one retried and rate-limited call path and one set of counters; split up, the
@@ -23,7 +26,7 @@ import { CONSUMER_LABEL, CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERV
 import { claimedHostReason, hostClaimsOf, ROUTING_KINDS, type HostClaims } from '../plan/routing-claims.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/contracts.ts';
-import { describeError, isFieldManagerConflict, isNetworkError, isNotFound, isOptimisticConflict, isTimeout, statusOf, type StatusCause } from './api-errors.ts';
+import { describeError, isAlreadyExists, isNetworkError, isNotFound, isOptimisticConflict, isTimeout, statusOf, type StatusCause } from './api-errors.ts';
 import { systemClock, type Clock } from '../time/clock.ts';
 import { forEachLimit } from './concurrency.ts';
 import { createIstioObjectsClient, type IstioObjectsClient, type ListedObject, type ObjectMeta } from './istio-client.ts';
@@ -88,7 +91,7 @@ export interface KubeWriterOptions {
 }
 
 /** unowned: a same-named object is someone else's; host: someone else's object routes the same host */
-export type ConflictType = 'unowned' | 'field-manager' | 'host';
+export type ConflictType = 'unowned' | 'host';
 
 export interface ApplyOptions {
   /** true: report what would change without writing; 'server': the same, also validated by the server (dryRun=All) */
@@ -100,10 +103,7 @@ export interface ApplyOptions {
   owned?: Iterable<OwnedObjectMeta>;
   /** skip objects whose content-hash annotation equals the owned object's (default false: apply repairs hand edits) */
   skipUnchanged?: boolean;
-  /**
-   * An owned object that exists is replaced whole (PUT with its resourceVersion) instead
-   * of server-side applied: fields someone else added go too. Drift repair uses it.
-   */
+  /** Accepted for ClusterTarget: this writer always replaces an owned object whole (PUT with its resourceVersion). */
   replace?: boolean;
   /** read the foreign objects' host claims afresh instead of from the last `hostClaims.ttlMs` (resync and audit: what the cluster holds now) */
   fresh?: boolean;
@@ -317,8 +317,19 @@ export class KubeClusterWriter implements ClusterTarget {
     }
     const kinds = options.kinds ?? this.kinds.filter((k) => !PER_CONSUMER_KINDS.includes(k));
     // One list per (kind, namespace), side by side: a retried answer for one does not hold up the others.
-    const perPair = await Promise.all(this.#scope.pairs(kinds).map(({ kind, namespace }) => this.#listKind(kind, namespace, selector, options)));
-    return perPair.flat();
+    const pairs = this.#scope.pairs(kinds);
+    const perPair = await Promise.all(pairs.map(({ kind, namespace }) => this.#listKind(kind, namespace, selector, options)));
+    const listed = perPair.flat();
+    // What we remembered in the listed slice and the server no longer holds is gone (deleted
+    // by hand, say): forgotten, so a write of it creates instead of replacing a ghost.
+    const seen = new Set(listed.map((o) => keyOfRef(o)));
+    const inSlice = (o: OwnedObjectMeta): boolean =>
+      pairs.some((p) => p.kind === o.kind && p.namespace === o.namespace) &&
+      (options.shards === undefined || options.shards.map(String).includes(o.labels[SHARD_LABEL] ?? '')) &&
+      (options.services === undefined || options.services.includes(o.labels[SERVICE_LABEL] ?? '')) &&
+      (options.consumers === undefined || options.consumers.includes(o.labels[CONSUMER_LABEL] ?? ''));
+    for (const [key, o] of this.#known) if (!seen.has(key) && inSlice(o)) this.#known.delete(key);
+    return listed;
   }
 
   /**
@@ -435,6 +446,16 @@ export class KubeClusterWriter implements ClusterTarget {
     return report;
   }
 
+  /** #inspect, reporting a foreign object as the conflict it is. */
+  async #inspectOrConflict(kind: IstioKind, metadata: IstioObject['metadata'], key: string, report: ApplyReport): Promise<OwnedObjectMeta | 'absent' | 'foreign'> {
+    const seen = await this.#inspect(kind, metadata.namespace, metadata.name, key);
+    if (seen === 'foreign') {
+      report.conflicts.push({ key, type: 'unowned', reason: `${key} exists without the ownership labels of source ${JSON.stringify(this.source)}; left untouched` });
+      this.metrics.conflicts++;
+    }
+    return seen;
+  }
+
   async #applyOne(object: IstioObject, key: string, indexed: OwnedObjectMeta | undefined, options: ApplyOptions, report: ApplyReport): Promise<void> {
     const rejected = this.#rejectDesired(object);
     if (rejected !== undefined) {
@@ -452,20 +473,17 @@ export class KubeClusterWriter implements ClusterTarget {
       }
     }
     const desiredHash = metadata.annotations[CONTENT_HASH_ANNOTATION];
-    let known: OwnedObjectMeta | 'absent' | undefined = indexed;
+    const isDryRun = options.dryRun === true || options.dryRun === 'server';
+    const serverDryRun = options.dryRun === 'server';
+    let known: OwnedObjectMeta | 'absent' | 'foreign' | undefined = indexed;
     for (let round = 0; round <= MAX_REFRESHES; round++) {
-      if (known === undefined) {
-        const seen = await this.#inspect(kind, metadata.namespace, metadata.name, key);
-        if (seen === 'foreign') {
-          report.conflicts.push({ key, type: 'unowned', reason: `${key} exists without the ownership labels of source ${JSON.stringify(this.source)}; left untouched` });
-          this.metrics.conflicts++;
-          return;
-        }
-        known = seen;
-      }
-      const owned = known === 'absent' ? undefined : known;
+      // A client-side dry run must tell created from updated from someone else's without
+      // writing; a real write of a name we know nothing about is a create that fails if the
+      // name is taken, which answers the same question without the GET.
+      if (known === undefined && options.dryRun === true) known = await this.#inspectOrConflict(kind, metadata, key, report);
+      if (known === 'foreign') return;
+      const owned = known === 'absent' || known === undefined ? undefined : known;
       const sameHash = owned !== undefined && desiredHash !== undefined && owned.annotations[CONTENT_HASH_ANNOTATION] === desiredHash;
-      const isDryRun = options.dryRun === true || options.dryRun === 'server';
       if (sameHash && (options.skipUnchanged === true || isDryRun)) {
         report.unchanged.push(key);
         if (!isDryRun) {
@@ -478,35 +496,30 @@ export class KubeClusterWriter implements ClusterTarget {
         (owned === undefined ? report.created : report.updated).push(key);
         return;
       }
-      // Our own object: its resourceVersion is the precondition, and force takes back fields
-      // someone edited by hand. A new object is never forced: if another writer created the
-      // name a moment ago, its fields conflict instead of being taken over.
-      const body = owned === undefined ? object : { ...object, metadata: { ...metadata, resourceVersion: owned.resourceVersion } };
       try {
         this.metrics.applies++;
-        const replacing = options.replace === true && owned !== undefined;
+        // Our own object is replaced whole, its resourceVersion the precondition: a field
+        // someone edited or added by hand goes, and if anyone replaced or re-labelled it
+        // meanwhile the server answers 409 and we look again. A new name is created, never
+        // merged into: if it exists (anyone's, or our own earlier attempt whose answer was
+        // lost) the server answers AlreadyExists and we look before deciding.
         const result = await this.#call(
           () =>
-            replacing
-              ? this.#client.replace(kind, metadata.namespace, metadata.name, body, { fieldManager: this.#fieldManager, dryRun: options.dryRun === 'server' })
-              : this.#client.apply(kind, metadata.namespace, metadata.name, body, { fieldManager: this.#fieldManager, force: owned !== undefined, dryRun: options.dryRun === 'server' }),
-          { retryConflicts: owned === undefined, onUncertain: () => markUncertain(report, key) },
+            owned === undefined
+              ? this.#client.create(kind, metadata.namespace, object, { fieldManager: this.#fieldManager, dryRun: serverDryRun })
+              : this.#client.replace(kind, metadata.namespace, metadata.name, { ...object, metadata: { ...metadata, resourceVersion: owned.resourceVersion } }, { fieldManager: this.#fieldManager, dryRun: serverDryRun }),
+          { retryConflicts: false, onUncertain: () => markUncertain(report, key) },
         );
         for (const warning of result.warnings) report.warnings.push({ key, warning });
-        if (options.dryRun === 'server') {
+        if (serverDryRun) {
           (owned === undefined ? report.created : report.updated).push(key);
           return;
         }
         this.#remember(key, toOwned(kind, result.meta));
-        if (owned === undefined && !result.created) {
-          // Absent when we looked, present when we applied: someone created it in between
-          // (or our own earlier attempt did, its answer lost).
-          this.#log.warn({ key }, 'object appeared between the ownership check and the create; merged by server-side apply');
-        }
-        if (result.created) {
+        if (owned === undefined) {
           report.created.push(key);
           this.metrics.created++;
-        } else if (owned !== undefined && result.meta.resourceVersion === owned.resourceVersion) {
+        } else if (result.meta.resourceVersion === owned.resourceVersion) {
           report.unchanged.push(key);
           this.metrics.unchanged++;
         } else {
@@ -517,19 +530,13 @@ export class KubeClusterWriter implements ClusterTarget {
         return;
       } catch (error) {
         const status = statusOf(error);
-        if (owned !== undefined && isOptimisticConflict(status)) {
-          // Changed since we last saw it: maybe no longer ours. Look again before writing.
-          this.metrics.refreshes++;
-          this.#remember(key, undefined);
-          known = undefined;
-          continue;
-        }
-        if (isFieldManagerConflict(status)) {
-          report.conflicts.push({ key, type: 'field-manager', reason: status?.message ?? 'field manager conflict' });
-          this.metrics.conflicts++;
-          return;
-        }
-        throw error;
+        const taken = owned === undefined && isAlreadyExists(status);
+        const stale = owned !== undefined && (isOptimisticConflict(status) || isNotFound(status));
+        if (!taken && !stale) throw error;
+        // Taken, changed or gone since we last saw it: maybe not (or no longer) ours. Look again before writing.
+        this.metrics.refreshes++;
+        this.#remember(key, undefined);
+        known = await this.#inspectOrConflict(kind, metadata, key, report);
       }
     }
     report.failed.push({ key, error: `kept changing while being applied (${MAX_REFRESHES} re-reads)` });

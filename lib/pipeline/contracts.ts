@@ -107,8 +107,9 @@ export interface ClusterTarget {
    */
   listObjects?(kind: IstioKind, namespace: string): Promise<{ meta: { name: string; namespace: string; labels: Record<string, string> }; spec: unknown }[]>;
   /**
-   * Server-side apply (or write), taking back fields someone else changed on our objects;
-   * with `replace`, an existing owned object is replaced whole (fields added by hand go);
+   * Write the objects, taking back fields someone else changed on ours; with `replace`, an
+   * existing owned object is replaced whole (fields added by hand go; the kube writer always
+   * replaces whole);
    * with `fresh`, nothing the target cached about foreign objects is trusted (resync, audit).
    */
   apply(objects: readonly IstioObject[], options?: { replace?: boolean; fresh?: boolean }): Promise<ApplyOutcome>;

@@ -170,7 +170,7 @@ describe('serverless pipeline, end to end', () => {
     // one version: no DestinationRule (render.subsets multi-version), it comes with the second
     expect(objectsOf(CART).map((k) => k.split('/')[0])).toEqual(['ServiceEntry', 'WorkloadEntry', 'WorkloadEntry']);
     expect(Object.keys(cluster()).sort()).toEqual(objectsOf(CART));
-    expect(expectOnlyNeededWrites(before).every((w) => w.startsWith('PATCH '))).toBe(true);
+    expect(expectOnlyNeededWrites(before).every((w) => w.startsWith('POST '))).toBe(true);
     // the whole path ran: a watch message opened a debounce cycle, a delayed tick pushed it
     const reasons = loop.invocations.flatMap((i) => i.bodies.map((b) => (JSON.parse(b) as { reason: string }).reason));
     expect(reasons[0]).toBe('watch');
@@ -205,7 +205,7 @@ describe('serverless pipeline, end to end', () => {
     sim.setInstanceStatus(cartV1, 'cart-1-2', 'UP');
     await settle('UP instance published again');
     writes = expectOnlyNeededWrites(before);
-    expect(writes).toEqual([`PATCH ${removed}`]);
+    expect(writes).toEqual([`POST ${removed}`]);
   });
 
   it('removes the WorkloadEntry of an instance whose heartbeats stop (lease expiry → DELETE event)', async () => {
@@ -253,7 +253,7 @@ describe('serverless pipeline, end to end', () => {
     const writes = expectOnlyNeededWrites(before);
     // the ServiceEntry's spec stays; its annotation listing the registry's service ids gains v2;
     // the DestinationRule is new, now that there are two versions to route between
-    expect(writes.map((w) => w.split('/')[0]).sort()).toEqual(['PATCH DestinationRule', 'PATCH ServiceEntry', 'PATCH WorkloadEntry']);
+    expect(writes.map((w) => w.split('/')[0]).sort()).toEqual(['POST DestinationRule', 'POST WorkloadEntry', 'PUT ServiceEntry']);
   });
 
   it('after a crash between the cluster write and the state write, the next scheduled sync converges', async () => {
@@ -294,7 +294,7 @@ describe('serverless pipeline, end to end', () => {
         return String((kube.store.get(kind, NS, name)?.['metadata'] as JsonObject)['resourceVersion']);
       });
     const versionsAfterCrash = versions();
-    expect(writesIn(kube.requestLog.entries).sort()).toEqual(ledgerObjects.map((k) => `PATCH ${k}`));
+    expect(writesIn(kube.requestLog.entries).sort()).toEqual(ledgerObjects.map((k) => `POST ${k}`));
 
     kube.requestLog.clear();
     const sync = (await syncHandler({}, context('sync'))) as { outcome: string; dirty: number; removed: number };
@@ -325,7 +325,7 @@ describe('serverless pipeline, end to end', () => {
     await loop.acknowledge(records);
     await settle('converged after duplicates');
     const writes = expectOnlyNeededWrites(before);
-    expect(writes.sort()).toEqual([expect.stringMatching(/^DELETE WorkloadEntry\//), expect.stringMatching(/^PATCH WorkloadEntry\//)]);
+    expect(writes.sort()).toEqual([expect.stringMatching(/^DELETE WorkloadEntry\//), expect.stringMatching(/^POST WorkloadEntry\//)]);
 
     // the same records once more, long after: a full push cycle, zero writes
     kube.requestLog.clear();
@@ -342,7 +342,7 @@ describe('serverless pipeline, end to end', () => {
     const repaired = (await resyncHandler({}, context('resync'))) as { outcome: string; missing: number; edited: number; applied: number; deleted: number };
     expect(repaired).toMatchObject({ outcome: 'ok', missing: 1, edited: 0, applied: 1, deleted: 0 });
     expect(cluster()).toEqual(good);
-    expect(writesIn(kube.requestLog.entries)).toEqual([`PATCH WorkloadEntry/${weName}`]);
+    expect(writesIn(kube.requestLog.entries)).toEqual([`POST WorkloadEntry/${weName}`]);
 
     // a person changes a field sc2mesh owns (the address), as `kubectl edit` would
     const live = kube.store.get('WorkloadEntry', NS, weName) as JsonObject;

@@ -146,7 +146,7 @@ describe('rate limiting through the local runner', () => {
       expect(filter?.metadata.annotations?.[GOVERNANCE_RULES_ANNOTATION]).toBe('match-group/orders-api,rate-limiting/orders-api');
       expect(maxTokens(filter)).toBe(100);
       // Written through the API server's CRD checks (schema and CEL), at its own path.
-      expect(kube.requestLog.mutating().map((e) => e.path)).toContain(`/apis/networking.istio.io/v1alpha3/namespaces/${ROOT}/envoyfilters/${name}`);
+      expect(kube.requestLog.mutating().map((e) => e.objectPath)).toContain(`/apis/networking.istio.io/v1alpha3/namespaces/${ROOT}/envoyfilters/${name}`);
 
       // Nothing changed: a sync writes nothing.
       kube.requestLog.clear();

@@ -44,16 +44,17 @@ describe('applying', () => {
   const ns = 'w-apply';
   const desired = desiredSet(40, { namespace: ns });
 
-  it('creates by server-side apply as field manager sc2mesh', async () => {
+  it('creates with one POST each as field manager sc2mesh, no GET before', async () => {
     const w = writer(ns);
     const report = await syncDesired(w, desired);
     expect(report.apply.created).toHaveLength(40);
     expect(report.apply.failed).toEqual([]);
     for (const o of desired) expectStored(o);
     const se = server.store.get('ServiceEntry', ns, 'svc-0');
-    expect(metaOf(se).managedFields?.map((m) => [m['manager'], m['operation']])).toEqual([['sc2mesh', 'Apply']]);
-    const patch = server.requestLog.mutating().find((e) => e.path.endsWith('/serviceentries/svc-0'));
-    expect(patch).toMatchObject({ method: 'PATCH', contentType: 'application/apply-patch+yaml' });
+    expect(metaOf(se).managedFields?.map((m) => [m['manager'], m['operation']])).toEqual([['sc2mesh', 'Update']]);
+    const creates = server.requestLog.entries.filter((e) => e.path === `/apis/networking.istio.io/v1/namespaces/${ns}/serviceentries` && e.method === 'POST');
+    expect(creates).toHaveLength(desired.filter((o) => o.kind === 'ServiceEntry').length);
+    expect(server.requestLog.entries.filter((e) => e.method === 'GET' && !e.path.endsWith('serviceentries') && !e.path.endsWith('workloadentries'))).toEqual([]);
   });
 
   it('makes zero mutating requests when the same desired set is applied again', async () => {
@@ -133,12 +134,18 @@ describe('ownership', () => {
     const before = [server.store.get('ServiceEntry', ns, 'shared-name'), server.store.get('ServiceEntry', ns, 'other-source')];
     server.requestLog.clear();
     const report = await writer(ns).apply([serviceEntry('shared-name', { namespace: ns, port: 7070 }), serviceEntry('other-source', { namespace: ns, port: 7070 })]);
-    expect(report.conflicts.map((c) => [c.key, c.type])).toEqual([
-      [`ServiceEntry/${ns}/shared-name`, 'unowned'],
+    expect(report.conflicts.map((c) => [c.key, c.type]).sort()).toEqual([
       [`ServiceEntry/${ns}/other-source`, 'unowned'],
+      [`ServiceEntry/${ns}/shared-name`, 'unowned'],
     ]);
     expect([server.store.get('ServiceEntry', ns, 'shared-name'), server.store.get('ServiceEntry', ns, 'other-source')]).toEqual(before);
-    expect(server.requestLog.summary().mutating).toBe(0);
+    // A create of a taken name is refused by the server (AlreadyExists), then a GET shows whose it is: nothing else is sent.
+    expect(server.requestLog.entries.map((e) => [e.method, e.status]).sort()).toEqual([
+      ['GET', 200],
+      ['GET', 200],
+      ['POST', 409],
+      ['POST', 409],
+    ]);
   });
 
   it('never deletes an unowned object, and prunes only its own source', async () => {
@@ -178,22 +185,26 @@ describe('ownership', () => {
     expect(server.store.get('ServiceEntry', ns, 'mine-3')).toBeDefined();
   });
 
-  it('reports a field-manager conflict when another writer created the name first, without retrying it', async () => {
+  it('reports an unowned conflict when another writer created the name just before our create, and never merges into it', async () => {
     const client = createIstioObjectsClient({ kubeConfig: server.kubeConfig, namespace: ns, timeoutMs: 5000 });
     const racing = {
       ...client,
       stats: client.stats,
-      async apply(...args: Parameters<typeof client.apply>) {
-        // Between our GET (404) and our apply, someone else creates the same name.
+      async create(...args: Parameters<typeof client.create>) {
+        // Just before our create, someone else creates the same name.
         const theirs = serviceEntry('raced', { namespace: ns });
         server.store.put({ ...theirs, metadata: { name: 'raced', namespace: ns, labels: { team: 'x' }, annotations: {} }, spec: { ...theirs.spec, location: 'MESH_EXTERNAL' } } as unknown as JsonObject, { manager: 'helm' });
-        return client.apply(...args);
+        return client.create(...args);
       },
     };
     server.requestLog.clear();
     const report = await writer(ns, { client: racing }).apply([serviceEntry('raced', { namespace: ns })]);
-    expect(report.conflicts).toEqual([expect.objectContaining({ key: `ServiceEntry/${ns}/raced`, type: 'field-manager', reason: expect.stringContaining('conflict with "helm"') })]);
-    expect(server.requestLog.entries.filter((e) => e.method === 'PATCH')).toHaveLength(1);
+    expect(report.conflicts).toEqual([expect.objectContaining({ key: `ServiceEntry/${ns}/raced`, type: 'unowned' })]);
+    // One create (AlreadyExists), one GET to see whose it is, nothing else.
+    expect(server.requestLog.entries.map((e) => [e.method, e.status])).toEqual([
+      ['POST', 409],
+      ['GET', 200],
+    ]);
     expect(metaOf(server.store.get('ServiceEntry', ns, 'raced')).labels).toEqual({ team: 'x' });
   });
 });
@@ -239,9 +250,10 @@ describe('mass-deletion guard and dry run', () => {
     expect(report.updated).toEqual([`ServiceEntry/${ns}/svc-0`]);
     expect(report.created).toEqual([`ServiceEntry/${ns}/dry-new`]);
     expect(report.failed.map((f) => [f.key, f.code])).toEqual([[`ServiceEntry/${ns}/dry-bad`, 422]]);
-    const patches = server.requestLog.entries.filter((e) => e.method === 'PATCH');
-    expect(patches).toHaveLength(3);
-    expect(patches.every((e) => e.dryRun)).toBe(true);
+    // This writer has not listed: svc-0's create finds it taken (a GET shows it ours, then a PUT); dry-new and dry-bad are POSTs.
+    const writes = server.requestLog.entries.filter((e) => e.mutating);
+    expect(writes.map((e) => e.method).sort()).toEqual(['POST', 'POST', 'POST', 'PUT']);
+    expect(writes.every((e) => e.dryRun)).toBe(true);
     expect(server.store.resourceVersion).toBe(before);
     expect(server.store.get('ServiceEntry', ns, 'dry-new')).toBeUndefined();
   });
@@ -301,16 +313,16 @@ describe('throttling and outages', () => {
 
   it('retries timeouts and connections reset after the write took effect', async () => {
     const ns = 'w-reset';
-    server.inject({ methods: ['PATCH'], error: 'reset', afterEffect: true, count: 2 });
+    server.inject({ methods: ['POST'], error: 'reset', afterEffect: true, count: 2 });
     server.inject({ methods: ['GET'], latencyMs: 1000, count: 1 });
     try {
       const w = writer(ns, { timeoutMs: 300 });
       const desired = desiredSet(5, { namespace: ns });
       const report = await w.apply(desired);
       expect(report.failed).toEqual([]);
-      // An apply whose answer was lost created the object: its retry finds it there.
+      // A create whose answer was lost created the object: its retry gets AlreadyExists, a GET finds it ours.
       expect(report.applied).toHaveLength(5);
-      expect(report.created.length + report.updated.length).toBe(5);
+      expect(report.created.length + report.updated.length + report.unchanged.length).toBe(5);
       expect(w.metrics.retriesByReason['network']).toBe(2);
       expect(w.metrics.retriesByReason['timeout']).toBeGreaterThanOrEqual(1);
       for (const o of desired) expectStored(o);
@@ -342,9 +354,9 @@ describe('throttling and outages', () => {
     const clock: Pick<Clock, 'now' | 'sleep'> = { now: () => t, sleep: async (ms) => void (sleeps.push(ms), (t += ms)) };
     const w = writer('w-rate', { clock, rateLimit: { qps: 5, burst: 2 } });
     await w.apply(desiredSet(4, { namespace: 'w-rate' }));
-    // 4 new objects: a GET and an apply each; the first 2 requests use the burst.
-    expect(w.metrics.requests).toBe(8);
-    expect(w.metrics.throttledWaits).toBe(6);
+    // 4 new objects: one create each; the first 2 requests use the burst.
+    expect(w.metrics.requests).toBe(4);
+    expect(w.metrics.throttledWaits).toBe(2);
     expect(sleeps.every((ms) => ms > 0 && ms <= 200)).toBe(true);
   });
 

@@ -149,7 +149,7 @@ const KIND_OF_RESOURCE: Record<string, string> = { serviceentries: 'ServiceEntry
 function writesByObject(entries: readonly RequestLogEntry[]): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const e of entries) {
-    const parts = e.path.split('/');
+    const parts = e.objectPath.split('/');
     const key = `${KIND_OF_RESOURCE[parts.at(-2) ?? ''] ?? parts.at(-2) ?? ''}/${decodeURIComponent(parts.at(-1) ?? '')}`;
     (out[key] ??= []).push(e.method);
   }

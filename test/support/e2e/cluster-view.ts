@@ -70,7 +70,7 @@ export function writesIn(entries: readonly RequestLogEntry[]): string[] {
   return entries
     .filter((e) => e.mutating && !e.dryRun)
     .map((e) => {
-      const parts = e.path.split('/');
+      const parts = e.objectPath.split('/');
       const kind = KIND_OF_PLURAL[parts[parts.length - 2] ?? ''] ?? parts[parts.length - 2];
       return `${e.method} ${kind}/${parts[parts.length - 1]}`;
     });

@@ -5,6 +5,8 @@ export interface RequestLogEntry {
   seq: number;
   method: string;
   path: string;
+  /** the object the request addresses: `path`, or for a create the collection's path and the body's name */
+  objectPath: string;
   query: Record<string, string>;
   contentType: string | undefined;
   accept: string | undefined;

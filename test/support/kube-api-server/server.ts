@@ -259,10 +259,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     let status = 0;
     let responseBytes = 0;
     let requestBytes = 0;
+    let objectPath = url.pathname;
     let decision: FaultDecision = { latencyMs: 0, error: undefined, retryAfterSeconds: undefined, afterEffect: false };
     try {
       const body = await readBody(req);
       requestBytes = body.length;
+      if (method === 'POST' && r.kind === 'resource' && r.name === undefined) objectPath = `${url.pathname}/${nameInBody(body)}`;
       decision = faults.decide({ method, resource: r.rt?.plural, discovery: r.kind === 'discovery' });
       if (decision.latencyMs > 0) await sleep(decision.latencyMs);
       const faultFirst = decision.error !== undefined && !decision.afterEffect;
@@ -299,6 +301,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       requestLog.add({
         method,
         path: url.pathname,
+        objectPath,
         query: Object.fromEntries(url.searchParams),
         contentType: req.headers['content-type'],
         accept: req.headers.accept,
@@ -381,4 +384,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       if (ownDir !== undefined) rmSync(ownDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The name a create's body gives its object ('' when the body says none): the request log addresses a POST by it. */
+function nameInBody(body: Buffer): string {
+  try {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    const name = (parsed as { metadata?: { name?: unknown } } | null)?.metadata?.name;
+    return typeof name === 'string' ? encodeURIComponent(name) : '';
+  } catch {
+    return '';
+  }
 }

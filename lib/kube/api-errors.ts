@@ -1,7 +1,7 @@
 // What went wrong with an API call, in the terms the writer decides on: the server's
 // Status (code, reason, causes), a timeout, or a broken connection. client-node 2.x
 // throws ApiException with `.code`, the raw body string and the response headers.
-import { ApiException } from '@kubernetes/client-node';
+import type { ApiException } from '@kubernetes/client-node';
 import { z } from 'zod';
 
 const statusSchema = z.looseObject({
@@ -38,9 +38,11 @@ function header(headers: Record<string, string> | undefined, name: string): stri
   return undefined;
 }
 
-/** client-node's ApiException, recognised by shape (it may come from another module instance). */
+/**
+ * client-node's ApiException, recognised by shape: it may come from another module
+ * instance, and a shape check keeps the client library out of what imports this file.
+ */
 function isApiException(error: unknown): error is ApiException<unknown> {
-  if (error instanceof ApiException) return true;
   const e = error as { code?: unknown; body?: unknown; headers?: unknown } | null;
   return typeof e === 'object' && e !== null && typeof e.code === 'number' && 'body' in e && typeof e.headers === 'object';
 }

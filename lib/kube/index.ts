@@ -4,7 +4,8 @@ export { loadClusterAccess, ClusterAccessError, EKS_USER } from './kube-config.t
 export type { ClusterAccess, ClusterAccessDeps, ClusterAccessMode, ClusterAccessSettings, EksAccessSettings } from './kube-config.ts';
 export { createEksToken, decodeEksToken, presignGetCallerIdentity, EksTokenSource, EKS_TOKEN_PREFIX, TOKEN_VALIDITY_MS, RENEW_BEFORE_MS } from './eks-token.ts';
 export type { AwsCredentials, CredentialSource, EksToken, EksTokenRequest } from './eks-token.ts';
-export { KubeClusterWriter, createKubeClusterWriter, FIELD_MANAGER, DEFAULT_KINDS, DEFAULT_RATE_LIMIT, PER_CONSUMER_KINDS } from './writer.ts';
+export { KubeClusterWriter, createKubeClusterWriter, FIELD_MANAGER, DEFAULT_KINDS, DEFAULT_RATE_LIMIT } from './writer.ts';
+export { PER_CONSUMER_KINDS } from '../model/istio.ts';
 export type {
   ApplyOptions,
   ApplyReport,

@@ -21,7 +21,7 @@
 // precondition protocol above would be spread over files that must change together.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { silentLogger, type Logger } from '../log.ts';
-import { keyOfRef, keyOfObject, objectKey, type IstioKind, type IstioObject } from '../model/istio.ts';
+import { keyOfRef, keyOfObject, objectKey, PER_CONSUMER_KINDS, type IstioKind, type IstioObject } from '../model/istio.ts';
 import { CONSUMER_LABEL, CONTENT_HASH_ANNOTATION, isOwnedBy, ownedSelector, SERVICE_LABEL, SHARD_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
 import { claimedHostReason, hostClaimsOf, ROUTING_KINDS, type HostClaims } from '../plan/routing-claims.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
@@ -38,14 +38,6 @@ import { emptyWriterMetrics, type WriterMetrics } from './writer-metrics.ts';
 export const FIELD_MANAGER = 'sc2mesh';
 export const DEFAULT_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry'];
 export const DEFAULT_RATE_LIMIT: RateLimitSettings = { qps: 20, burst: 40 };
-
-/**
- * Kinds kept per consumer, not per service: a Sidecar carries no SERVICE_LABEL and
- * belongs to no service's object set, so a per-service reconcile that listed it would
- * take it for an orphan and prune it. listOwned() leaves them out unless `kinds` names
- * them; whoever reconciles Sidecars lists them explicitly.
- */
-export const PER_CONSUMER_KINDS: readonly IstioKind[] = ['Sidecar'];
 
 /** An owned object as listed: what the pipeline's LiveObject has, plus what preconditions need. */
 export interface OwnedObjectMeta extends LiveObject {

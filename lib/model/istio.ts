@@ -17,6 +17,14 @@ export type IstioKind = 'ServiceEntry' | 'WorkloadEntry' | 'DestinationRule' | '
  */
 export const ISTIO_KINDS: readonly IstioKind[] = ['ServiceEntry', 'WorkloadEntry', 'DestinationRule', 'VirtualService', 'Sidecar', 'EnvoyFilter'];
 
+/**
+ * Kinds kept per consumer, not per service: a Sidecar carries no service label and
+ * belongs to no service's object set, so a per-service reconcile that listed it would
+ * take it for an orphan and prune it. The writer's listOwned() leaves them out unless `kinds` names
+ * them; whoever reconciles Sidecars lists them explicitly.
+ */
+export const PER_CONSUMER_KINDS: readonly IstioKind[] = ['Sidecar'];
+
 interface ApiVersions {
   ServiceEntry: typeof ISTIO_API_VERSION;
   WorkloadEntry: typeof ISTIO_API_VERSION;

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { keyOfRef, keyOfObject, type IstioKind, type IstioObject } from '../model/istio.ts';
 import { isOwnedBy, SERVICE_LABEL, SHARD_LABEL } from '../model/ownership.ts';
-import { PER_CONSUMER_KINDS } from '../kube/index.ts';
+import { PER_CONSUMER_KINDS } from '../model/istio.ts';
 import type { ObjectRef } from '../plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject } from '../pipeline/contracts.ts';
 import { listManifests, manifestPath, removeManifest, writeManifest } from './manifest-folder.ts';

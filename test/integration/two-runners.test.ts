@@ -1,7 +1,8 @@
 // Two replicas of `sc2mesh run` on one DynamoDB table, as deploy/kubernetes/overlays/dynamodb
 // runs them (no leader election): both watch the registry, both sync, both push to the
 // same namespace through the same validating API server. What keeps them from fighting:
-// server-side apply of content the server already holds changes nothing there, deletes
+// a replacement with content the server already holds changes nothing there (no new
+// resourceVersion), a create of a name the other already made is AlreadyExists, deletes
 // carry uid/resourceVersion preconditions (a second delete is a 404, taken as done), and
 // every state write is conditional on the version read, so the loser of a race re-reads
 // state and converges again.

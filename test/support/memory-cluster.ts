@@ -10,7 +10,7 @@
 // them, and, given `kinds` (the writer's managed kinds), lists those kinds only; objects
 // may be in any namespace (a rate-limit EnvoyFilter in istio-system).
 import { keyOfRef, keyOfObject, type IstioKind, type IstioObject } from '../../lib/model/istio.ts';
-import { PER_CONSUMER_KINDS } from '../../lib/kube/writer.ts';
+import { PER_CONSUMER_KINDS } from '../../lib/model/istio.ts';
 import { isOwnedBy, SERVICE_LABEL, SHARD_LABEL } from '../../lib/model/ownership.ts';
 import type { ObjectRef } from '../../lib/plan/object-plan.ts';
 import type { ApplyOutcome, ClusterTarget, DeleteOutcome, LiveObject, PipelineDeps } from '../../lib/pipeline/contracts.ts';

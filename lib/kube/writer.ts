@@ -330,28 +330,36 @@ export class KubeClusterWriter implements ClusterTarget {
    * the same workloads. Any namespace may be read; RBAC decides whether it can be.
    */
   async listObjects(kind: IstioKind, namespace: string, options: ListObjectsOptions = {}): Promise<ListedObject[]> {
-    let continueToken: string | undefined;
-    let restarts = 0;
-    const items: ListedObject[] = [];
-    do {
-      this.metrics.listPages++;
-      let page;
-      try {
-        page = await this.#call(() => this.#client.listFullPage(kind, namespace, { labelSelector: options.labelSelector ?? '', limit: options.pageSize ?? this.#pageSize, continueToken }), { retryConflicts: true });
-      } catch (error) {
-        if (statusOf(error)?.code === 410 && restarts++ < 2) {
-          continueToken = undefined;
-          items.length = 0;
-          continue;
-        }
-        throw error;
-      }
-      items.push(...page.items);
-      continueToken = page.continueToken;
-    } while (continueToken !== undefined);
+    const items = await this.#listAllPages((continueToken) =>
+      this.#client.listFullPage(kind, namespace, { labelSelector: options.labelSelector ?? '', limit: options.pageSize ?? this.#pageSize, continueToken }),
+    );
     // What is ours is now known afresh: a later apply needs no GET for it.
     for (const { meta } of items) if (isOwnedBy(meta.labels, this.source)) this.#remember(objectKey(kind, meta.namespace, meta.name), toOwned(kind, meta));
     return items;
+  }
+
+  /**
+   * Every page of one list, retried. A 410 Expired (the continue token outlived the
+   * server's history) lists again from the first page, twice at most: a pass cut short
+   * is never returned as the whole list.
+   */
+  async #listAllPages<T>(fetchPage: (continueToken: string | undefined) => Promise<{ items: T[]; continueToken?: string | undefined }>): Promise<T[]> {
+    let restarts = 0;
+    for (;;) {
+      const items: T[] = [];
+      let continueToken: string | undefined;
+      try {
+        do {
+          this.metrics.listPages++;
+          const page = await this.#call(() => fetchPage(continueToken), { retryConflicts: true });
+          items.push(...page.items);
+          continueToken = page.continueToken;
+        } while (continueToken !== undefined);
+        return items;
+      } catch (error) {
+        if (statusOf(error)?.code !== 410 || restarts++ >= 2) throw error;
+      }
+    }
   }
 
   /** The hosts foreign VirtualServices and DestinationRules route: one selector list per kind, shared by concurrent applies, kept `hostClaims.ttlMs`. */
@@ -373,31 +381,13 @@ export class KubeClusterWriter implements ClusterTarget {
   }
 
   async #listKind(kind: IstioKind, namespace: string, selector: string, options: ListOwnedOptions): Promise<OwnedObjectMeta[]> {
-    let continueToken: string | undefined;
-    let restarts = 0;
+    const listed = await this.#listAllPages((continueToken) =>
+      this.#client.listPage(kind, namespace, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
+    );
+    // The selector already filters; the labels are checked again because deleting
+    // rests on them.
     const items: OwnedObjectMeta[] = [];
-    do {
-      this.metrics.listPages++;
-      let page;
-      try {
-        page = await this.#call(
-          () => this.#client.listPage(kind, namespace, { labelSelector: selector, limit: options.pageSize ?? this.#pageSize, continueToken, metadataOnly: options.metadataOnly ?? true }),
-          { retryConflicts: true },
-        );
-      } catch (error) {
-        // 410 Expired: the continue token outlived the server's history; list again.
-        if (statusOf(error)?.code === 410 && restarts++ < 2) {
-          continueToken = undefined;
-          items.length = 0;
-          continue;
-        }
-        throw error;
-      }
-      // The selector already filters; the labels are checked again because deleting
-      // rests on them.
-      for (const m of page.items) if (isOwnedBy(m.labels, this.source)) items.push(toOwned(kind, m));
-      continueToken = page.continueToken;
-    } while (continueToken !== undefined);
+    for (const m of listed) if (isOwnedBy(m.labels, this.source)) items.push(toOwned(kind, m));
     for (const o of items) this.#remember(objectKey(kind, o.namespace, o.name), o);
     return items;
   }

@@ -3,15 +3,13 @@
 // conflict, on status), the team's object is untouched, the service's endpoints are still
 // published, and once the team's object is gone a resync writes sc2mesh's.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, type Sc2meshConfig } from '../../lib/config/index.ts';
+import type { Sc2meshConfig } from '../../lib/config/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { ISTIO_API_VERSION } from '../../lib/model/istio.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
+import type { RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { startLocalRunner } from '../../lib/runtime/local-runner.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import type { KubeApiServer } from '../support/kube-api-server/index.ts';
+import { governanceRequest, startRunnerFixture, type RunnerFixture } from '../support/e2e/runner-fixture.ts';
 import { freePort } from '../support/free-port.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -19,30 +17,22 @@ const NS = 'sc2mesh';
 const HOST = 'orders.shop.production.servicecomb.internal';
 const SHOP = { app: 'shop', environment: 'production' };
 
+let fixture: RunnerFixture;
 let sim: RegistrySimulator;
 let kube: KubeApiServer;
 let stateDir: string;
 let config: Sc2meshConfig;
 
 beforeAll(async () => {
-  sim = await startRegistrySimulator({ seed: JSON.parse(await readFile('lib/demo/sample-registry.json', 'utf8')) as unknown });
-  kube = await startKubeApiServer({ namespace: NS });
-  stateDir = await mkdtemp(join(tmpdir(), 'sc2mesh-host-claims-'));
-  config = await loadConfig({
-    env: {},
-    flags: { 'registry.addresses': [sim.baseUrl], 'kube.kubeconfig': kube.kubeconfigPath, 'kube.qps': 0, 'state.dir': stateDir, 'governance.enabled': true, 'log.level': 'silent' },
-  });
+  fixture = await startRunnerFixture({ name: 'host-claims', flags: { 'governance.enabled': true } });
+  ({ sim, kube, stateDir, config } = fixture);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([sim?.close(), kube?.close()]);
-  await rm(stateDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
-async function gov(path: string, body: unknown): Promise<void> {
-  const res = await fetch(`${sim.baseUrl}/v1/default/gov${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (res.status !== 200) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-}
+const gov = (path: string, body: unknown): Promise<unknown> => governanceRequest(sim, 'POST', path, body);
 
 const ourVirtualServices = (): string[] =>
   (kube.store.list('VirtualService', NS) as unknown as { metadata: { name: string; labels?: Record<string, string> } }[])

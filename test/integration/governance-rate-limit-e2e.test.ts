@@ -7,16 +7,13 @@
 // of others in istio-system are never written to. Turned off, the next push prunes the
 // filter through the real writer, which then no longer lists EnvoyFilters.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, managedKinds, type Sc2meshConfig } from '../../lib/config/index.ts';
+import { managedKinds, type Sc2meshConfig } from '../../lib/config/index.ts';
 import { KubeClusterWriter } from '../../lib/kube/writer.ts';
 import { GOVERNANCE_RULES_ANNOTATION } from '../../lib/governance/objects.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { ENVOY_FILTER_API_VERSION } from '../../lib/model/istio.ts';
 import { MANAGED_BY_LABEL, SERVICE_LABEL, SOURCE_LABEL } from '../../lib/model/ownership.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
+import type { RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { startLocalRunner, type LocalRunner } from '../../lib/runtime/local-runner.ts';
 import { pushServices } from '../../lib/pipeline/push.ts';
 import { memoryPipeline } from '../support/memory-cluster.ts';
@@ -24,54 +21,30 @@ import { group, rule, type RawRule } from '../support/governance-rules.ts';
 import { detail, instance, service } from '../support/registry-builders.ts';
 import type { GovernanceKind } from '../../lib/governance/kinds.ts';
 import { serviceKeyOf } from '../../lib/names/service-names.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import type { KubeApiServer } from '../support/kube-api-server/index.ts';
+import { governanceRequest, startRunnerFixture, type RunnerFixture } from '../support/e2e/runner-fixture.ts';
 import { runCli } from '../support/run-cli.ts';
 
 const NS = 'sc2mesh';
 const ROOT = 'istio-system';
-const G = '/v1/default/gov';
 const SHOP = { app: 'shop', environment: 'production' };
 
+let fixture: RunnerFixture;
 let sim: RegistrySimulator;
 let kube: KubeApiServer;
 let stateDir: string;
 let config: Sc2meshConfig;
 
 beforeAll(async () => {
-  sim = await startRegistrySimulator({ seed: JSON.parse(await readFile('lib/demo/sample-registry.json', 'utf8')) as unknown });
-  kube = await startKubeApiServer({ namespace: NS });
-  stateDir = await mkdtemp(join(tmpdir(), 'sc2mesh-rate-limit-'));
-  config = await loadConfig({
-    env: {},
-    flags: {
-      'registry.addresses': [sim.baseUrl],
-      'kube.kubeconfig': kube.kubeconfigPath,
-      'kube.qps': 0,
-      'state.dir': stateDir,
-      'server.port': 0,
-      'governance.enabled': true,
-      'governance.rateLimiting': true,
-      'log.level': 'silent',
-    },
-  });
+  fixture = await startRunnerFixture({ name: 'rate-limit', flags: { 'governance.enabled': true, 'governance.rateLimiting': true } });
+  ({ sim, kube, stateDir, config } = fixture);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([sim?.close(), kube?.close()]);
-  await rm(stateDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
-async function gov(method: string, path: string, body?: unknown): Promise<unknown> {
-  const init: RequestInit = { method };
-  if (body !== undefined) {
-    init.headers = { 'content-type': 'application/json' };
-    init.body = JSON.stringify(body);
-  }
-  const res = await fetch(sim.baseUrl + G + path, init);
-  const text = await res.text();
-  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-  return text === '' ? undefined : (JSON.parse(text) as unknown);
-}
+const gov = (method: string, path: string, body?: unknown): Promise<unknown> => governanceRequest(sim, method, path, body);
 
 interface StoredFilter {
   apiVersion: string;

@@ -4,15 +4,13 @@
 // local runner; a provider gained is added, one lost is removed, a quiet sync writes
 // nothing, and a Sidecar sc2mesh does not own is never written over.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { loadConfig, type Sc2meshConfig } from '../../lib/config/index.ts';
+import type { Sc2meshConfig } from '../../lib/config/index.ts';
 import { silentLogger } from '../../lib/log.ts';
 import { apiVersionOf } from '../../lib/model/istio.ts';
-import { startRegistrySimulator, type RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
+import type { RegistrySimulator } from '../../lib/registry-simulator/simulator.ts';
 import { startLocalRunner, type LocalRunner } from '../../lib/runtime/local-runner.ts';
-import { startKubeApiServer, type KubeApiServer } from '../support/kube-api-server/index.ts';
+import type { KubeApiServer } from '../support/kube-api-server/index.ts';
+import { startRunnerFixture, type RunnerFixture } from '../support/e2e/runner-fixture.ts';
 import { freePort } from '../support/free-port.ts';
 import { runCli } from '../support/run-cli.ts';
 
@@ -23,33 +21,19 @@ const CART = `${NS}/cart.shop.production.servicecomb.internal`;
 const PAYMENTS = `${NS}/payments.shop.production.servicecomb.internal`;
 const ALWAYS = ['./*', 'istio-system/*'];
 
+let fixture: RunnerFixture;
 let sim: RegistrySimulator;
 let kube: KubeApiServer;
 let stateDir: string;
 let config: Sc2meshConfig;
 
 beforeAll(async () => {
-  sim = await startRegistrySimulator({ seed: JSON.parse(await readFile('lib/demo/sample-registry.json', 'utf8')) as unknown, dependencyDelayMs: 0 });
-  kube = await startKubeApiServer({ namespace: NS });
-  stateDir = await mkdtemp(join(tmpdir(), 'sc2mesh-sidecars-'));
-  config = await loadConfig({
-    env: {},
-    flags: {
-      'registry.addresses': [sim.baseUrl],
-      'kube.kubeconfig': kube.kubeconfigPath,
-      'kube.qps': 0,
-      'state.dir': stateDir,
-      'server.port': 0,
-      'sidecars.enabled': true,
-      'sidecars.namespaceByApp': { shop: MESH_NS },
-      'log.level': 'silent',
-    },
-  });
+  fixture = await startRunnerFixture({ name: 'sidecars', flags: { 'sidecars.enabled': true, 'sidecars.namespaceByApp': { shop: MESH_NS } }, simulator: { dependencyDelayMs: 0 } });
+  ({ sim, kube, stateDir, config } = fixture);
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([sim?.close(), kube?.close()]);
-  await rm(stateDir, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 const key = (serviceName: string, version = 'latest') => ({ environment: 'production', appId: 'shop', serviceName, version });

@@ -207,7 +207,7 @@ function quietFigures(prefix: string, q: QuietResult, changes: number): Figures 
 }
 
 interface PushStats {
-  pushes: { at: number; latencyMs: number; keys: number; applied: number; deleted: number; failed: number }[];
+  pushes: { at: number; latencyMs: number; keys: number; applied: number; deleted: number; failed: number; phasesMs: Record<string, number> }[];
   pushCount: number;
   syncs: number;
   errors: number;
@@ -400,6 +400,10 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Figur
           await kube.call('clearFaults');
         }
         const requests = await kube.call<RequestStats>('requests');
+        const timeline = await kube.call<{ firstMs?: number; lastMs?: number; slowest: string }>('timeline', { t0 });
+        if (timeline.firstMs !== undefined) figures['pushUnderFaultsFirstRequestMs'] = timeline.firstMs;
+        if (timeline.lastMs !== undefined) figures['pushUnderFaultsLastRequestMs'] = timeline.lastMs;
+        figures['pushUnderFaultsSlowestObject'] = timeline.slowest;
         // The push reports after its last write: counted once it has finished.
         await r.call('flush', {}, 60_000);
         const stats = await r.call<PushStats>('stats', { from: statsBefore });
@@ -407,6 +411,10 @@ export async function benchScale(options: ScaleBenchOptions = {}): Promise<Figur
         figures['pushUnderFaultsKubeRequests'] = requests.requests;
         figures['pushUnderFaultsInjected'] = requests.faults;
         figures['pushUnderFaultsPushes'] = stats.pushes.length;
+        // first registry event → end of the push that carried it (the debounce quiet time included)
+        figures['pushUnderFaultsPushLatencyMs'] = Math.max(0, ...stats.pushes.map((p) => p.latencyMs));
+        // where that push's time went, phase by phase (lib/pipeline/push.ts PushPhase)
+        figures['pushUnderFaultsPhasesMs'] = stats.pushes.map((p) => Object.entries(p.phasesMs).map(([k, v]) => `${k} ${Math.round(v)}`).join(', ')).join(' | ');
       });
       await hold.runner?.stop(60_000);
     }

@@ -1,6 +1,7 @@
 // The scale bench's Kubernetes API server, in a process of its own: the validating test
 // server, plus the bench's view of it. Arrivals are watched here, on the server's store
 // (a map lookup every 10 ms), so seeing a change costs the measured parts nothing.
+import { writeFileSync } from 'node:fs';
 import type { IstioKind } from '../../lib/model/istio.ts';
 import { SERVICE_KEY_ANNOTATION } from '../../lib/model/ownership.ts';
 import { startKubeApiServer, type FaultSpec } from '../../test/support/kube-api-server/index.ts';
@@ -70,6 +71,36 @@ serveRpc({
     const byStatus: Record<string, number> = {};
     for (const e of entries) byStatus[String(e.status)] = (byStatus[String(e.status)] ?? 0) + 1;
     return { ...server.requestLog.summary(), byStatus };
+  },
+  /**
+   * When the requests since the last clear arrived, relative to `t0` (epoch ms): the first
+   * and the last, and the object whose last request came latest, with each of its
+   * attempts (status, arrival), so a slow convergence names the retry chain behind it.
+   */
+  timeline(raw) {
+    const t0 = (raw as { t0: number }).t0;
+    const entries = server.requestLog.entries;
+    const byObject = new Map<string, { status: number; atMs: number }[]>();
+    for (const e of entries) {
+      const list = byObject.get(e.objectPath) ?? [];
+      list.push({ status: e.status, atMs: Math.round(e.arrivedAt - t0) });
+      byObject.set(e.objectPath, list);
+    }
+    let slowest: { objectPath: string; attempts: { status: number; atMs: number }[] } | undefined;
+    for (const [objectPath, attempts] of byObject) {
+      const last = attempts[attempts.length - 1]?.atMs ?? 0;
+      if (slowest === undefined || last > (slowest.attempts[slowest.attempts.length - 1]?.atMs ?? 0)) slowest = { objectPath, attempts };
+    }
+    const first = entries[0];
+    const last = entries[entries.length - 1];
+    if (process.env['BENCH_TIMELINE_FILE'] !== undefined) {
+      writeFileSync(process.env['BENCH_TIMELINE_FILE'], entries.map((e) => `${Math.round(e.arrivedAt - t0)} +${Math.round(e.durationMs)} ${e.method} ${e.status} ${e.objectPath.replace('/apis/networking.istio.io/v1/namespaces/', '')}${e.query['labelSelector'] === undefined ? '' : ` ${e.query['labelSelector'].slice(0, 60)}`}`).join('\n'));
+    }
+    return {
+      firstMs: first === undefined ? undefined : Math.round(first.arrivedAt - t0),
+      lastMs: last === undefined ? undefined : Math.round(last.arrivedAt - t0),
+      slowest: slowest === undefined ? '' : `${slowest.objectPath}: ${slowest.attempts.map((a) => `${a.status}@${a.atMs}`).join(' ')}`,
+    };
   },
   clearRequests() {
     server.requestLog.clear();

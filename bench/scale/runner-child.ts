@@ -11,6 +11,7 @@ interface PushRecord {
   applied: number;
   deleted: number;
   failed: number;
+  phasesMs: Record<string, number>;
 }
 
 const pushes: PushRecord[] = [];
@@ -22,7 +23,7 @@ let runner: LocalRunner | undefined;
 const onEvent = (event: RunnerEvent): void => {
   if (event.type === 'push') {
     if (pushes.length < 10_000) {
-      pushes.push({ at: epochMs(), latencyMs: event.latencyMs, keys: event.batch.keys.length, applied: event.report.applied, deleted: event.report.deleted, failed: event.report.failedKeys.length });
+      pushes.push({ at: epochMs(), latencyMs: event.latencyMs, keys: event.batch.keys.length, applied: event.report.applied, deleted: event.report.deleted, failed: event.report.failedKeys.length, phasesMs: event.report.phasesMs });
     }
   } else if (event.type === 'sync') {
     syncs++;

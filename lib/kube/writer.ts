@@ -314,13 +314,19 @@ export class KubeClusterWriter implements ClusterTarget {
     const listed = perPair.flat();
     // What we remembered in the listed slice and the server no longer holds is gone (deleted
     // by hand, say): forgotten, so a write of it creates instead of replacing a ghost.
+    // This runs over every remembered object (the whole owned set after a sync) on every
+    // push: set lookups, the most selective first, not a scan of the slice's lists per object.
     const seen = new Set(listed.map((o) => keyOfRef(o)));
+    const services = options.services === undefined ? undefined : new Set(options.services);
+    const shards = options.shards === undefined ? undefined : new Set(options.shards.map(String));
+    const consumers = options.consumers === undefined ? undefined : new Set(options.consumers);
+    const listedPairs = new Set(pairs.map((p) => `${p.kind}/${p.namespace}`));
     const inSlice = (o: OwnedObjectMeta): boolean =>
-      pairs.some((p) => p.kind === o.kind && p.namespace === o.namespace) &&
-      (options.shards === undefined || options.shards.map(String).includes(o.labels[SHARD_LABEL] ?? '')) &&
-      (options.services === undefined || options.services.includes(o.labels[SERVICE_LABEL] ?? '')) &&
-      (options.consumers === undefined || options.consumers.includes(o.labels[CONSUMER_LABEL] ?? ''));
-    for (const [key, o] of this.#known) if (!seen.has(key) && inSlice(o)) this.#known.delete(key);
+      (services === undefined || services.has(o.labels[SERVICE_LABEL] ?? '')) &&
+      (shards === undefined || shards.has(o.labels[SHARD_LABEL] ?? '')) &&
+      (consumers === undefined || consumers.has(o.labels[CONSUMER_LABEL] ?? '')) &&
+      listedPairs.has(`${o.kind}/${o.namespace}`);
+    for (const [key, o] of this.#known) if (inSlice(o) && !seen.has(key)) this.#known.delete(key);
     return listed;
   }
 

@@ -6,17 +6,39 @@ import type { ClusterTarget, LiveObject } from './contracts.ts';
 
 /** Above this many services one full owned listing is cheaper than selector lists. */
 export const LIST_ALL_ABOVE = 200;
-/** Service names per label selector (`in (...)`), keeping the request URL short. */
-const NAMES_PER_SELECTOR = 40;
+/**
+ * Characters of service names (and their commas) per label selector (`in (...)`): a
+ * request line well under the 8 KiB a proxy in front of the API server may allow, and
+ * still 60-130 names a list. Every selector list costs the server a scan of the whole
+ * kind (its watch cache has no label index), so fewer lists is less work.
+ */
+export const SELECTOR_NAMES_MAX_CHARS = 4000;
+
+/** Names in listing order, cut into runs whose joined length stays within `maxChars`. */
+export function selectorChunks(names: readonly string[], maxChars: number = SELECTOR_NAMES_MAX_CHARS): string[][] {
+  const chunks: string[][] = [];
+  let current: string[] = [];
+  let chars = 0;
+  for (const name of names) {
+    const cost = name.length + 1;
+    if (current.length > 0 && chars + cost > maxChars) {
+      chunks.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(name);
+    chars += cost;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
 
 /** Live objects by service name (SERVICE_LABEL); a name with nothing live maps to []. */
-export async function readLiveObjects(cluster: ClusterTarget, names: readonly string[]): Promise<Map<string, LiveObject[]>> {
+export async function readLiveObjects(cluster: Pick<ClusterTarget, 'listOwned'>, names: readonly string[]): Promise<Map<string, LiveObject[]>> {
   const unique = [...new Set(names)];
   const out = new Map<string, LiveObject[]>(unique.map((n) => [n, []]));
   if (unique.length === 0) return out;
-  const chunks: (readonly string[] | undefined)[] = [];
-  if (unique.length > LIST_ALL_ABOVE) chunks.push(undefined);
-  else for (let i = 0; i < unique.length; i += NAMES_PER_SELECTOR) chunks.push(unique.slice(i, i + NAMES_PER_SELECTOR));
+  const chunks: (readonly string[] | undefined)[] = unique.length > LIST_ALL_ABOVE ? [undefined] : selectorChunks(unique);
   // The lists are independent: one slow or retried answer does not hold up the others.
   const lists = await Promise.all(chunks.map((services) => cluster.listOwned(services === undefined ? {} : { services })));
   for (const list of lists) {

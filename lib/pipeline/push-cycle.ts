@@ -74,7 +74,7 @@ export async function pushCycle(keys: readonly string[], deps: PushDeps, correla
     refusedDeletes: report.refusedDeletes,
     notStarted: report.notStarted.length,
   };
-  deps.logger.info({ correlationId, run: 'push', ...counts, latencyMs: finishedAt - firstEventAt }, 'push done');
+  deps.logger.info({ correlationId, run: 'push', ...counts, latencyMs: finishedAt - firstEventAt, phasesMs: report.phasesMs }, 'push done');
   const message = messageOf(report, failure);
   try {
     await deps.state.recordRun({ id: correlationId, kind: 'push', startedAt, finishedAt, outcome: outcomeOf(report, failure !== undefined), counts, ...(message === undefined ? {} : { message }) });

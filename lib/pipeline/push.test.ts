@@ -70,6 +70,29 @@ describe('pushServices', () => {
     expect(record?.objectsHash).toBe(desiredState(p.registry.details, p.render).services.get(key)?.hash);
   });
 
+  it('reports where its time went, phase by phase, in the order the phases run', async () => {
+    const orders = registryService('orders', ['o-1']);
+    p.registry.details = [orders];
+    const read = p.registry.readServices.bind(p.registry);
+    p.registry.readServices = async (keys) => {
+      await p.clock.advanceBy(40);
+      return read(keys);
+    };
+    const apply = p.cluster.apply.bind(p.cluster);
+    p.cluster.apply = async (objects) => {
+      await p.clock.advanceBy(700);
+      return apply(objects);
+    };
+
+    const report = await pushServices([keyOf(orders)], p, 'p1');
+
+    expect(Object.keys(report.phasesMs)).toEqual(['registry', 'governance', 'state', 'render', 'live', 'guard', 'write']);
+    expect(report.phasesMs.registry).toBe(40);
+    // A new service writes its ServiceEntry first, then the rest: two applies.
+    expect(report.phasesMs.write).toBe(1400);
+    expect(report.phasesMs.render).toBe(0);
+  });
+
   it('pushing an unchanged registry again makes no cluster write and no state write', async () => {
     p.registry.details = [registryService('orders', ['o-1', 'o-2']), registryService('billing', ['b-1'])];
     const keys = p.registry.details.map(keyOf);

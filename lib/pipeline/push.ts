@@ -51,10 +51,14 @@ export interface PushReport {
   notStarted: string[];
   /** deletions the guard withheld (kept in state, tried again by the next sync) */
   refusedDeletes: number;
+  /** where the push's time went, ms per phase, in the order they run: what to look at when pushes are slow */
+  phasesMs: Partial<Record<PushPhase, number>>;
 }
 
+export type PushPhase = 'registry' | 'governance' | 'state' | 'render' | 'live' | 'guard' | 'write';
+
 export function emptyPushReport(): PushReport {
-  return { results: [], applied: 0, deleted: 0, unchanged: 0, failedKeys: [], notStarted: [], refusedDeletes: 0 };
+  return { results: [], applied: 0, deleted: 0, unchanged: 0, failedKeys: [], notStarted: [], refusedDeletes: 0, phasesMs: {} };
 }
 
 function emptyResult(serviceKey: string, outcome: ServicePushResult['outcome'], reason?: string): ServicePushResult {
@@ -79,13 +83,21 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
   const report = emptyPushReport();
   if (keys.length === 0) return report;
   for (const key of keys) parseServiceKey(key); // a malformed key is a caller bug: fail loudly
+  let mark = deps.clock.now();
+  const lap = (phase: PushPhase): void => {
+    const now = deps.clock.now();
+    report.phasesMs[phase] = now - mark;
+    mark = now;
+  };
 
   const read: RegistryRead = await deps.registry.readServices(keysToRead(keys, deps.render.hostTemplate));
+  lap('registry');
   // One rules read per batch. Rules unknown: no service of the batch is pushed (what is
   // published stays, governance objects included), and each is retried.
   let governance: GovernanceInput | undefined;
   try {
     governance = await readGovernanceInput(deps, deps.logger.child({ correlationId }));
+    lap('governance');
   } catch (error) {
     const reason = `governance rules: ${(error as Error).message}`;
     deps.logger.error({ correlationId, services: keys.length }, `${reason}; nothing pushed, retried later`);
@@ -95,6 +107,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
     return report;
   }
   const { services: states, corrupt } = await deps.state.getServices(keys);
+  lap('state');
   const corruptVersions = new Map<string, number | undefined>();
   for (const c of corrupt) {
     if (c.pk === PARTITION.service) corruptVersions.set(c.sk, c.version);
@@ -103,6 +116,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
 
   const candidates: Candidate[] = [];
   const rendered = renderPushed(keys, read, deps.render, governance);
+  lap('render');
   for (const serviceKey of keys) {
     const unreadable = read.unreadable.get(serviceKey);
     if (unreadable !== undefined) {
@@ -139,8 +153,10 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
     candidates.map((c) => c.name),
   );
   const plans = candidates.map((c) => ({ candidate: c, plan: planService(c.desired, c.previous, live.get(c.name), deps.cluster.kinds) }));
+  lap('live');
 
   await guardBatch(plans, deps, correlationId);
+  lap('guard');
 
   const concurrency = Math.max(1, options.concurrency ?? DEFAULT_PUSH_CONCURRENCY);
   const reserve = options.reserveMs ?? 10_000;
@@ -152,6 +168,7 @@ export async function pushServices(serviceKeys: readonly string[], deps: PushDep
     }
     results[index] = await pushOne(candidate, plan, deps, correlationId, governance);
   });
+  lap('write');
   for (const r of results) if (r !== undefined) report.results.push(r);
   report.notStarted.sort();
   report.results.sort((a, b) => (a.serviceKey < b.serviceKey ? -1 : a.serviceKey > b.serviceKey ? 1 : 0));

@@ -21,6 +21,8 @@ export interface RequestLogEntry {
   /** the injected fault, if any: `429`, `503`, `reset`, `latency` … */
   fault: string | undefined;
   durationMs: number;
+  /** epoch ms at which the request arrived (performance.timeOrigin + now) */
+  arrivedAt: number;
 }
 
 export interface RequestLogSummary {

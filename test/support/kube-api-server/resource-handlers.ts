@@ -173,11 +173,14 @@ export class ResourceHandlers {
       start = token.start;
       listRv = String(token.rv);
     }
-    const matched = this.#store
-      .list(rt.plural, namespace)
-      .filter(({ key }) => key > start || start === '')
-      .filter(({ obj }) => matchesSelector(labelReqs, labelsOf(obj)))
-      .filter(({ obj }) => matchesFields(fieldReqs, { name: String(metaOf(obj)['name']), namespace: String(metaOf(obj)['namespace']) }));
+    const matched = this.#store.list(
+      rt.plural,
+      namespace,
+      (key, obj) =>
+        (start === '' || key > start) &&
+        (labelReqs.length === 0 || matchesSelector(labelReqs, labelsOf(obj))) &&
+        (fieldReqs.length === 0 || matchesFields(fieldReqs, { name: String(metaOf(obj)['name']), namespace: String(metaOf(obj)['namespace']) })),
+    );
     const page = limit > 0 ? matched.slice(0, limit) : matched;
     const metadata: JsonObject = { resourceVersion: listRv };
     if (limit > 0 && matched.length > limit) {

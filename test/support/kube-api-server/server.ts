@@ -313,6 +313,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         dryRun: url.searchParams.getAll('dryRun').includes('All'),
         fault: decision.error !== undefined ? String(decision.error) : decision.latencyMs > 0 ? 'latency' : undefined,
         durationMs: performance.now() - started,
+        arrivedAt: performance.timeOrigin + started,
       });
     }
   }

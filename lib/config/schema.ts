@@ -258,7 +258,8 @@ export const DEFAULT_CONFIG: Readonly<Sc2meshConfig> = Object.freeze<Sc2meshConf
     // Requests in flight are bounded by qps × API latency whatever this is (the seats API
     // priority and fairness counts); more services at a time only keeps one that waits out a
     // Retry-After from holding up the rest: 100 services under 20 % 429/5xx took 5.3 s at 8
-    // and 4.3–4.5 s at 16 (bench scale.pushUnderFaultsMs).
+    // and 4.3–4.5 s at 16, then 3.0 s at 16 once the live read became one list per kind
+    // (bench scale.pushUnderFaultsMs).
     concurrency: 16,
   },
   out: '',

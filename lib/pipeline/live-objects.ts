@@ -1,6 +1,7 @@
 // What the cluster holds for the services of one push, metadata only: one list per kind by
 // the service label for a small batch, the whole owned set for a large one (a few
 // paginated lists beat hundreds of selector lists). Never one GET per object.
+import { packRuns } from '../collections/pack-runs.ts';
 import { SERVICE_LABEL } from '../model/ownership.ts';
 import type { ClusterTarget, LiveObject } from './contracts.ts';
 
@@ -16,21 +17,7 @@ export const SELECTOR_NAMES_MAX_CHARS = 4000;
 
 /** Names in listing order, cut into runs whose joined length stays within `maxChars`. */
 export function selectorChunks(names: readonly string[], maxChars: number = SELECTOR_NAMES_MAX_CHARS): string[][] {
-  const chunks: string[][] = [];
-  let current: string[] = [];
-  let chars = 0;
-  for (const name of names) {
-    const cost = name.length + 1;
-    if (current.length > 0 && chars + cost > maxChars) {
-      chunks.push(current);
-      current = [];
-      chars = 0;
-    }
-    current.push(name);
-    chars += cost;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
+  return packRuns(names, { cost: (name) => name.length + 1, maxCost: maxChars });
 }
 
 /** Live objects by service name (SERVICE_LABEL); a name with nothing live maps to []. */

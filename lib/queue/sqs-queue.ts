@@ -7,6 +7,7 @@ import { SendMessageBatchCommand, type SQSClient, type SendMessageBatchRequestEn
 import { SQS_MAX_MESSAGE_BYTES, byteLength, encodeDirtyMessages, type DirtyMessage } from './dirty-message.ts';
 import { QueueSendError, validateDelaySeconds, type FailedEntry, type SendOptions, type SendReport, type WorkQueue } from './work-queue.ts';
 import { backoffDelay, sleep } from '../retry/backoff.ts';
+import { packRuns } from '../collections/pack-runs.ts';
 
 export const SQS_MAX_BATCH_ENTRIES = 10;
 
@@ -34,21 +35,7 @@ interface Pending {
 
 /** Group bodies into batches of ≤ 10 entries and ≤ maxBatchBytes. */
 export function planBatches(bodies: readonly string[], maxBatchBytes: number): string[][] {
-  const batches: string[][] = [];
-  let current: string[] = [];
-  let size = 0;
-  for (const body of bodies) {
-    const n = byteLength(body);
-    if (current.length > 0 && (current.length === SQS_MAX_BATCH_ENTRIES || size + n > maxBatchBytes)) {
-      batches.push(current);
-      current = [];
-      size = 0;
-    }
-    current.push(body);
-    size += n;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  return packRuns(bodies, { cost: byteLength, maxCost: maxBatchBytes, maxItems: SQS_MAX_BATCH_ENTRIES });
 }
 
 export function createSqsQueue(options: SqsQueueOptions): WorkQueue {

@@ -270,6 +270,9 @@ describe('two `sc2mesh run` replicas on one DynamoDB table', () => {
       // the fast one has already published the instance.
       await heldWrite;
       await eventually(present, (p) => p, 5_000, 'the fast replica published the instance');
+      // The 5 ms poll may not have recorded the publish yet; the removal must come after it does,
+      // or the timeline since the removal starts with that publish.
+      await eventually(() => timeline.at(-1)?.present, (p) => p === true, 1_000, 'the timeline recorded the publish');
       const removedAt = Date.now() - t0;
       sim.unregisterInstance(ordersId, instance);
 

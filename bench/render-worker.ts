@@ -8,6 +8,10 @@ import { parseGovernDump } from '../lib/model/govern-dump.ts';
 import { renderRegistry } from '../lib/render/render-registry.ts';
 import { resolveRenderOptions } from '../lib/render/options.ts';
 import { generateRegistry } from '../test/support/registry-generator.ts';
+import { contentHashText } from '../lib/render/content-hash.ts';
+import { nameSuffixHash, shortHash } from '../lib/names/hash.ts';
+import { INSTANCE_ID_ANNOTATION } from '../lib/model/ownership.ts';
+import type { IstioObject } from '../lib/model/istio.ts';
 
 export interface RenderRun {
   parseMs: number;
@@ -23,6 +27,8 @@ export interface RenderWorkerOutput {
   objects: number;
   bytes: number;
   runs: RenderRun[];
+  /** each run: sha256 alone of what one render hashes (every object's content, every WorkloadEntry's instance id, every service key) */
+  hashRuns: number[];
   peakRssMb: number;
 }
 
@@ -43,6 +49,8 @@ const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 
 const runs: RenderRun[] = [];
 let summary = { services: 0, instances: 0, objects: 0 };
+let lastObjects: readonly IstioObject[] = [];
+let lastKeys: readonly string[] = [];
 for (let i = 0; i < runCount; i++) {
   collect();
   const t0 = performance.now();
@@ -58,7 +66,34 @@ for (let i = 0; i < runCount; i++) {
     instances: dump.services.reduce((n, d) => n + (d.instances?.length ?? 0), 0),
     objects: result.objects.length,
   };
+  lastObjects = result.objects;
+  lastKeys = [...result.groups.keys()];
 }
 
-const output: RenderWorkerOutput = { ...summary, bytes: text.length, runs, peakRssMb: process.resourceUsage().maxRSS / 1024 };
+/**
+ * The floor the hash formats set: the sha256 calls one render makes (content hash of
+ * every object, name suffix of every WorkloadEntry, key hash of every service), on
+ * texts built beforehand, so only hashing is timed. Both formats are stored (in every
+ * object, in state, in every WorkloadEntry's name), which is why the figure is reported.
+ */
+function timeHashes(objects: readonly IstioObject[], keys: readonly string[]): number[] {
+  const texts = objects.map(contentHashText);
+  const ids: string[] = [];
+  for (const o of objects) if (o.kind === 'WorkloadEntry') ids.push(o.metadata.annotations[INSTANCE_ID_ANNOTATION] as string);
+  const times: number[] = [];
+  let sink = 0;
+  for (let i = 0; i < runCount; i++) {
+    collect();
+    const t0 = performance.now();
+    for (const t of texts) sink += shortHash(t).length;
+    for (const id of ids) sink += nameSuffixHash(id).length;
+    for (const k of keys) sink += nameSuffixHash(k).length;
+    times.push(performance.now() - t0);
+  }
+  if (sink === 0) throw new Error('bench render: nothing hashed');
+  return times;
+}
+const hashRuns = timeHashes(lastObjects, lastKeys);
+
+const output: RenderWorkerOutput = { ...summary, bytes: text.length, runs, hashRuns, peakRssMb: process.resourceUsage().maxRSS / 1024 };
 process.stdout.write(`${JSON.stringify(output)}\n`);

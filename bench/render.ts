@@ -27,6 +27,11 @@ export interface RenderBench {
   ratios: number[];
   parseRuns: number[];
   renderRuns: number[];
+  /** median of the runs: sha256 alone of what one render hashes (both hash formats are stored, so this part cannot shrink) */
+  hashMs: number;
+  /** hashMs / the median run's parseMs: the part of `ratio` that is sha256 */
+  hashRatio: number;
+  hashRuns: number[];
   peakRssMb: number;
 }
 
@@ -53,6 +58,7 @@ export async function benchRender(options: { services?: number; instances?: numb
     const { stdout } = await promisify(execFile)(process.execPath, ['--disable-warning=ExperimentalWarning', '--expose-gc', worker, file, String(runs)], { maxBuffer: 1 << 20 });
     const r = JSON.parse(stdout) as RenderWorkerOutput;
     const median = medianRun(r.runs);
+    const hashMs = [...r.hashRuns].sort((a, b) => a - b)[Math.floor(r.hashRuns.length / 2)] as number;
     return {
       services: r.services,
       instances: r.instances,
@@ -63,6 +69,9 @@ export async function benchRender(options: { services?: number; instances?: numb
       ratios: r.runs.map((run) => round2(ratioOf(run))),
       parseRuns: r.runs.map((run) => round2(run.parseMs)),
       renderRuns: r.runs.map((run) => round2(run.renderMs)),
+      hashMs: round2(hashMs),
+      hashRatio: round2(hashMs / median.parseMs),
+      hashRuns: r.hashRuns.map(round2),
       peakRssMb: r.peakRssMb,
     };
   } finally {

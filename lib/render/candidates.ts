@@ -28,18 +28,30 @@ function preferred(a: Candidate, b: Candidate): Candidate {
 }
 
 /** Candidates in first-listed order; a warning for each duplicate. */
+// Up to this many candidates a duplicate is looked for by comparing ids in a loop: the
+// usual service has a handful of instances, and a Map per service (its allocation and
+// hashing every id) cost more than the comparisons, which mostly stop at the first character.
+const LINEAR_SCAN_MAX = 32;
+
+function indexById(candidates: readonly Candidate[], id: string): number | undefined {
+  for (let i = 0; i < candidates.length; i++) if ((candidates[i] as Candidate).instance.instanceId === id) return i;
+  return undefined;
+}
+
 export function collectCandidates(group: ServiceGroup, warnings: string[]): Candidate[] {
+  let total = 0;
+  for (const version of group.versions) total += version.instances.length;
   // instanceId → index in `candidates`: a duplicate replaces the winner in place, keeping the first-listed position.
-  const seen = new Map<string, number>();
+  const seen = total > LINEAR_SCAN_MAX ? new Map<string, number>() : undefined;
   const candidates: Candidate[] = [];
   for (const version of group.versions) {
     const serviceId = version.service.serviceId;
     const versionName = version.service.version;
     for (const instance of version.instances) {
       const candidate: Candidate = { instance, serviceId, version: versionName };
-      const at = seen.get(instance.instanceId);
+      const at = seen === undefined ? indexById(candidates, instance.instanceId) : seen.get(instance.instanceId);
       if (at === undefined) {
-        seen.set(instance.instanceId, candidates.length);
+        seen?.set(instance.instanceId, candidates.length);
         candidates.push(candidate);
         continue;
       }

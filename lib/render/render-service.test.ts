@@ -3,7 +3,8 @@ import { renderService, type RenderedService, type ServiceRenderResult } from '.
 import { resolveRenderOptions, type RenderOptionsInput } from './options.ts';
 import type { IstioObject, ServiceEntry, WorkloadEntry, DestinationRule } from '../model/istio.ts';
 import { CONTENT_HASH_ANNOTATION, INSTANCE_ID_ANNOTATION, MANAGED_BY_LABEL, SERVICE_IDS_ANNOTATION, SERVICE_LABEL, SOURCE_LABEL } from '../model/ownership.ts';
-import { contentHashOf } from './content-hash.ts';
+import { contentHashOf, contentHashText } from './content-hash.ts';
+import { shortHash } from '../names/hash.ts';
 import { detail, group, instance, service } from '../../test/support/registry-builders.ts';
 import { assertValidIstioObjects } from '../istio-validator/index.ts';
 
@@ -143,6 +144,8 @@ describe('renderService: the mapping', () => {
     expect(wes(s)).toHaveLength(2);
     expect(ofKind(s.objects, 'DestinationRule')).toHaveLength(1);
     for (const o of s.objects) expect(o.metadata.annotations[CONTENT_HASH_ANNOTATION]).toBe(contentHashOf(o));
+    // The text the render bench times sha256 of is the one the hash is made from.
+    for (const o of s.objects) expect(shortHash(contentHashText(o))).toBe(o.metadata.annotations[CONTENT_HASH_ANNOTATION]);
     expect(wes(s).map((w) => w.spec.locality)).toContain('eu-west/a-b');
   });
 

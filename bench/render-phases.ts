@@ -4,7 +4,7 @@
 // the whole render for comparison. A diagnostic for work on `render.ratio`; the bench
 // figure itself stays `npm run bench -- render`.
 import { performance } from 'node:perf_hooks';
-import { parseGovernDump } from '../lib/model/govern-dump.ts';
+import { collectGarbage, timedParse } from './timed-parse.ts';
 import { renderRegistry } from '../lib/render/render-registry.ts';
 import { resolveRenderOptions } from '../lib/render/options.ts';
 import { groupServicesInListingOrder } from '../lib/render/service-group.ts';
@@ -18,16 +18,11 @@ const runs = Number(process.argv[2] ?? '9');
 if (!Number.isInteger(runs) || runs < 1) throw new Error('usage: render-phases.ts [RUNS]');
 const text = JSON.stringify(generateRegistry({ services: 10_000, instancesPerService: 10, seed: 7 }));
 const options = resolveRenderOptions();
-const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
 const phases = ['parse', 'validate', 'group', 'names', 'candidates', 'endpoints', 'objects', 'whole'] as const;
 const rows: Record<(typeof phases)[number], number>[] = [];
 
 for (let r = 0; r < runs; r++) {
-  collect();
-  const t0 = performance.now();
-  const raw = JSON.parse(text) as unknown;
-  const t1 = performance.now();
-  const dump = parseGovernDump(raw);
+  const { dump, parseMs, validateMs } = timedParse(text);
   const t2 = performance.now();
   const groups = groupServicesInListingOrder(dump.services);
   const t3 = performance.now();
@@ -48,11 +43,11 @@ for (let r = 0; r < runs; r++) {
     if (p !== undefined && g !== undefined && id !== undefined && p.servicePorts.size > 0) buildObjects(g, id, p.servicePorts, p.published, options, warnings);
   }
   const t7 = performance.now();
-  collect();
+  collectGarbage();
   const t8 = performance.now();
   renderRegistry(dump.services, options);
   const t9 = performance.now();
-  rows.push({ parse: t1 - t0, validate: t2 - t1, group: t3 - t2, names: t4 - t3, candidates: t5 - t4, endpoints: t6 - t5, objects: t7 - t6, whole: t9 - t8 });
+  rows.push({ parse: parseMs, validate: validateMs, group: t3 - t2, names: t4 - t3, candidates: t5 - t4, endpoints: t6 - t5, objects: t7 - t6, whole: t9 - t8 });
 }
 
 const median = (phase: (typeof phases)[number]): number => Math.round(rows.map((r) => r[phase]).sort((a, b) => a - b)[Math.floor(rows.length / 2)] as number);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { parseGovernDump } from '../lib/model/govern-dump.ts';
+import { collectGarbage, timedParse } from './timed-parse.ts';
 import { renderRegistry } from '../lib/render/render-registry.ts';
 import { resolveRenderOptions } from '../lib/render/options.ts';
 import { generateRegistry } from '../test/support/registry-generator.ts';
@@ -43,24 +44,16 @@ const options = resolveRenderOptions();
 const warm = generateRegistry({ services: 300, instancesPerService: 10, seed: 99 });
 renderRegistry(parseGovernDump(JSON.parse(JSON.stringify(warm)) as unknown).services, options);
 
-// Started with --expose-gc: each run then begins on a clean heap instead of paying for
-// the garbage the run before it left behind.
-const collect = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
-
 const runs: RenderRun[] = [];
 let summary = { services: 0, instances: 0, objects: 0 };
 let lastObjects: readonly IstioObject[] = [];
 let lastKeys: readonly string[] = [];
 for (let i = 0; i < runCount; i++) {
-  collect();
-  const t0 = performance.now();
-  const raw = JSON.parse(text) as unknown;
-  const t1 = performance.now();
-  const dump = parseGovernDump(raw);
+  const { dump, parseMs, validateMs } = timedParse(text);
   const t2 = performance.now();
   const result = renderRegistry(dump.services, options);
   const t3 = performance.now();
-  runs.push({ parseMs: t1 - t0, validateMs: t2 - t1, renderOnlyMs: t3 - t2, renderMs: t3 - t1 });
+  runs.push({ parseMs, validateMs, renderOnlyMs: t3 - t2, renderMs: validateMs + (t3 - t2) });
   summary = {
     services: dump.services.length,
     instances: dump.services.reduce((n, d) => n + (d.instances?.length ?? 0), 0),
@@ -83,7 +76,7 @@ function timeHashes(objects: readonly IstioObject[], keys: readonly string[]): n
   const times: number[] = [];
   let sink = 0;
   for (let i = 0; i < runCount; i++) {
-    collect();
+    collectGarbage();
     const t0 = performance.now();
     for (const t of texts) sink += shortHash(t).length;
     for (const id of ids) sink += nameSuffixHash(id).length;
